@@ -40,7 +40,7 @@ def corpus_summary(turns: pl.DataFrame) -> pl.DataFrame:
     return (
         t.group_by("conversation_index", "conversation_id")
         .agg(
-            pl.len().alias("turns"),
+            pl.len().cast(pl.Int64).alias("turns"),
             (pl.col("role") == "user").sum().cast(pl.Int64).alias("user"),
             (pl.col("role") == "assistant").sum().cast(pl.Int64).alias("assistant"),
             pl.col("role").is_in(["system", "tool"]).sum().cast(pl.Int64).alias("other"),
