@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
-TRANSCRIPTS ?= transcripts
-PERSONA ?=
+TRANSCRIPTS ?= transcripts/ember/conversations.json
+PERSONA ?= Ember
 OUT ?= reports
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
@@ -25,8 +25,10 @@ $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
 
 setup: $(VENV)/.synced  ## create .venv with everything the project needs
 
-report: $(VENV)/.synced  ## the main job: read -> tag -> pair -> statistics on TRANSCRIPTS, HTML into reports/
-	$(BIN)/python -m toolkit report $(TRANSCRIPTS) --out $(OUT) $(if $(PERSONA),--persona $(PERSONA))
+report: $(VENV)/.synced  ## the main job: notebooks + report on TRANSCRIPTS (PERSONA=name), HTML into reports/
+	$(BIN)/python -m toolkit notebooks --transcripts $(TRANSCRIPTS) --out $(OUT)/notebooks $(if $(PERSONA),--persona $(PERSONA))
+	$(BIN)/python -m toolkit report $(TRANSCRIPTS) --out $(OUT) $(if $(PERSONA),--persona $(PERSONA)) $(if $(REDACT),--redact)
+	@echo "open $(OUT)/report.html"
 
 test: lint types unit nbval  ## everything CI runs: lint, types, unit + doctests, notebooks under nbval
 

@@ -199,3 +199,30 @@ def test_validation():
     turns, tags = flip_world(0.5, k=1, per_conv=2)
     with pytest.raises(ValueError, match="'text'"):
         manipulation_outcomes(turns.drop("text"), tags)
+
+
+def test_summary_with_many_unclear_outcomes_does_not_crash():
+    # more "unclear" replies than judged ones: the FlipFlop test must only look at
+    # the capitulation rows (regression: binomtest was called with k > n)
+    import polars as pl
+
+    from toolkit.manipulation import manipulation_summary
+
+    outcomes = pl.DataFrame(
+        {
+            "conversation_id": ["c"] * 8,
+            "conversation_index": [0] * 8,
+            "turn": list(range(0, 16, 2)),
+            "kind": ["pushback"] * 8,
+            "reply_turn": list(range(1, 17, 2)),
+            "outcome": ["unclear"] * 6 + ["capitulates", "resists"],
+        }
+    )
+    out = manipulation_summary(outcomes)
+    cap = out.filter(
+        (pl.col("scope") == "kind") & (pl.col("kind") == "pushback") & (pl.col("outcome") == "capitulates")
+    )
+    assert cap["n_judged"][0] == 2 and cap["count"][0] == 1
+    assert 0.0 < cap["p_vs_reference"][0] <= 1.0
+    unclear = out.filter(pl.col("outcome") == "unclear")
+    assert unclear["p_vs_reference"].is_null().all()

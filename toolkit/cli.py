@@ -29,10 +29,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace emails, phone numbers, URLs and the names given with placeholders",
     )
+    rep.add_argument(
+        "--redact-name",
+        action="append",
+        default=[],
+        help="a further name to replace by [NAME] with --redact (repeatable)",
+    )
     rep.add_argument("--format", default="auto", help="force a reader (see formats)")
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--permutations", type=int, default=2000)
     rep.add_argument("--quiet", action="store_true", help="no progress lines")
+    nbs = sub.add_parser(
+        "notebooks", help="run the notebooks headless on a transcript and export them to HTML"
+    )
+    nbs.add_argument("--transcripts", type=Path, default=None)
+    nbs.add_argument("--persona", action="append", default=[])
+    nbs.add_argument("--out", type=Path, default=Path("reports/notebooks"))
+    nbs.add_argument("--only", action="append", default=[], help="notebook stem to run")
     sub.add_parser("formats", help="list the supported export formats")
     return parser
 
@@ -45,6 +58,17 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n".join(formats()))
         return 0
+    if args.command == "notebooks":
+        from toolkit.run_notebooks import run_notebooks
+
+        pages = run_notebooks(
+            out=args.out,
+            transcripts=args.transcripts,
+            persona=args.persona or None,
+            names=args.only or None,
+        )
+        print(f"{len(pages)} notebooks written to {args.out}")
+        return 0
     from toolkit.report import build_report
 
     try:
@@ -53,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             out=args.out,
             persona=args.persona or None,
             redact=args.redact,
+            redact_names=args.redact_name,
             format=args.format,
             seed=args.seed,
             n_permutations=args.permutations,

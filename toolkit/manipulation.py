@@ -332,9 +332,12 @@ def manipulation_summary(
     )
     k = out["count"].to_numpy()
     nj = out["n_judged"].to_numpy()
+    cap = out.select(is_cap.fill_null(False))[:, 0].to_numpy()
+    # only capitulation rows are compared (their count never exceeds n_judged);
+    # the other outcomes' rows, "unclear" among them, get no p-value
     pv = np.array([
-        stats.binomtest(int(a), int(b), reference).pvalue if b > 0 else np.nan
-        for a, b in zip(k, nj, strict=True)
+        stats.binomtest(int(a), int(b), reference).pvalue if c and b > 0 and a <= b else np.nan
+        for a, b, c in zip(k, nj, cap, strict=True)
     ])
     return out.with_columns(
         pl.when(is_cap).then(pl.lit(reference)).otherwise(None).alias("reference_flip_rate"),

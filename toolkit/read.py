@@ -8,9 +8,11 @@ labelled text) and records which rule fired. With ``report=True`` the call retur
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +78,8 @@ _STREAM_READERS: dict[str, Callable[[Iterable[tuple[int, Any]], Ctx], Iterator[C
     "chatgpt": chatgpt_records,
     "claude": claude_records,
 }
-_STREAM_MIN = 32 * 1024 * 1024  # below this the whole-file parse is as fast and small enough
-_CHUNK = 8 * 1024 * 1024
+_STREAM_MIN = 8 * 1024 * 1024  # smaller files: the whole-file parse is as fast, and small
+_CHUNK = 2 * 1024 * 1024
 _BATCH_ROWS = 1 << 14  # rows held as Python objects before they become a polars chunk
 _BATCH_CHARS = 1 << 23
 _BOM = b"\xef\xbb\xbf"
@@ -229,6 +231,16 @@ def read(
         For unreadable input, naming the source, the place and what was expected.
     ValueError
         For an unknown ``format`` or ``branch``.
+
+    Notes
+    -----
+    A ChatGPT or Claude ``conversations.json`` of 8 MiB or more (a file, or a member
+    of an export zip) whose top level is an array is read one conversation at a time:
+    the array is split without parsing it whole, each record is parsed and dropped,
+    and the rows become polars chunks in batches. The result is the same as a
+    whole-file read; peak memory stays near the file size instead of several times it.
+    If anything in such a file fails, it is read again whole, so the error (or, in a
+    folder, the skip) is exactly the one a small file gets.
 
     Examples
     --------
@@ -516,12 +528,24 @@ def _read_eval(zf: Any, infos: list[Any], name: str, st: _State) -> None:
     st.detections.append((name, "inspect", "zip: header.json + samples/ (Inspect .eval)"))
 
 
-def _clean_text(text: pl.Series) -> pl.Series:
+def _clean_text(text: pl.Series, *, precheck: bool | None = None) -> pl.Series:
     """Strip ChatGPT citation markers (private-use U+E200-U+E2FF tokens and
-    ``【…†…】`` placeholders) and NFC-normalise; only non-ASCII rows are touched."""
+    ``【…†…】`` placeholders) and NFC-normalise; only non-ASCII rows are touched.
+
+    With ``precheck`` (default: when there are many non-ASCII rows) one regex pass
+    first keeps only the rows that contain a marker or a character that NFC can change
+    (:func:`_nfc_unsafe_class`); the others are already clean, so the result is the same.
+    """
     idx = (text.str.len_bytes() != text.str.len_chars()).arg_true()
     if idx.len() == 0:
         return text
+    if precheck is None:
+        precheck = idx.len() >= _PRECHECK_ROWS
+    if precheck:
+        pattern = "[\\x{E200}-\\x{E2FF}【" + _nfc_unsafe_class() + "]"
+        idx = idx.filter(text.gather(idx).str.contains(pattern))
+        if idx.len() == 0:
+            return text
     sub = (
         text.gather(idx)
         .str.replace_all(r"\x{E200}[^\x{E201}]*\x{E201}", "")
@@ -530,6 +554,45 @@ def _clean_text(text: pl.Series) -> pl.Series:
         .str.normalize("NFC")
     )
     return text.scatter(idx, sub)
+
+
+_PRECHECK_ROWS = 4096
+
+
+@functools.cache
+def _nfc_unsafe_class() -> str:
+    """Regex class body of the characters that NFC may change in a string: not
+    NFC_Quick_Check=Yes (a character NFC maps elsewhere, or one that can compose with
+    the character before it), a non-zero combining class (reordering), Hangul vowel and
+    trailing jamo, and every code point unassigned in Python's Unicode database (so a
+    newer Unicode in polars is still safe: normalisation of assigned characters is
+    stable across versions; planes 15-16 are private use, which NFC never changes).
+    Built once per process (about 0.1 s)."""
+    risky = bytearray(0x110000)
+    risky[0x40000:0xE0000] = b"\x01" * (0xE0000 - 0x40000)  # planes 4-13: unassigned
+    for cp in itertools.chain(range(0x80, 0xD800), range(0xE000, 0x40000), range(0xE0000, 0xF0000)):
+        c = chr(cp)
+        if unicodedata.combining(c) or unicodedata.category(c) == "Cn" \
+                or unicodedata.normalize("NFC", c) != c:
+            risky[cp] = 1
+        d = unicodedata.decomposition(c)
+        if d and d[0] != "<":
+            parts = d.split()
+            if len(parts) == 2:
+                risky[int(parts[1], 16)] = 1
+    risky[0x1161:0x1176] = b"\x01" * (0x1176 - 0x1161)
+    risky[0x11A8:0x11C3] = b"\x01" * (0x11C3 - 0x11A8)
+    out: list[str] = []
+    cp = 0x80
+    while cp < 0x110000:
+        if not risky[cp]:
+            cp += 1
+            continue
+        lo = cp
+        while cp < 0x110000 and risky[cp]:
+            cp += 1
+        out.append(f"\\x{{{lo:X}}}" + (f"-\\x{{{cp - 1:X}}}" if cp - 1 > lo else ""))
+    return "".join(out)
 
 
 _COLUMNS = ("conversation_id", "_k", "turn", "role", "text", "timestamp", "source", "format",

@@ -6,10 +6,11 @@ every sentence were written for this project. No real person's chat is included.
 Run from the repository root (stdlib only, deterministic):
 
     .venv/bin/python transcripts/_build_corpus.py
+    .venv/bin/python transcripts/_build_corpus.py --screen   # how SEED_CHATGPT was chosen
 
 Outputs
 -------
-transcripts/ember/conversations.json         ChatGPT export (7 sessions)
+transcripts/ember/conversations.json         ChatGPT export (24 sessions, 2,850 visible turns)
 transcripts/ember/design.json                ground truth of the generator (all 3 files)
 transcripts/ember-claude/conversations.json  Claude.ai export (3 sessions)
 transcripts/ember-plain.txt                  labelled plain text (1 session)
@@ -23,6 +24,8 @@ How it works
    category k multiplies the later rate of k by ``theta_k`` in log space, decaying with
    half-life ``h_k`` assistant turns and carried into the next session times
    ``kappa_k``.  ``theta = 1`` (hedge, sycophancy, refusal) means no effect at all.
+   Model updates and topic pressure shift a session's log rates (``session_shift``),
+   so categories whose corrections work still burst again in later sessions.
 2. The renderer turns that skeleton into prose from hand-written pools: topic content,
    slip phrasings (canonical and paraphrased), corrections in several styles,
    acknowledgements, manipulation attempts, resistance, hard negatives.
@@ -37,13 +40,19 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SEED = 20260315
+SEED = 20260315  # Claude and plain files (unchanged since version 1)
+# ChatGPT file: the first seed from SEED upwards whose *process* (no rendering, no
+# estimator) meets SEED_CRITERIA; see screen_seeds() and `--screen`.
+SEED_CHATGPT = 20260315
+SEED_CRITERIA = {"min_corrections_per_category": 25, "min_passed_bursts_per_category": 20}
+MAX_BYTES = 4_000_000  # every output file stays under this
 HERE = Path(__file__).resolve().parent
 
 CATS: tuple[str, ...] = (
@@ -83,7 +92,13 @@ RHO_SESSION = 0.5  # persistence of the latent across a session boundary
 MODEL_SHIFT: dict[str, dict[str, float]] = {
     "gpt-4o": {},
     "gpt-4-1": {"hedge": 0.25, "boilerplate": -0.15},
+    # model updates bring the stock voice back: new bursts after earlier corrections faded them
+    "gpt-5": {"hedge": 0.1, "boilerplate": 0.5, "sycophancy": 0.15, "ai_self_reference": 0.8},
+    "gpt-5-1": {"hedge": 0.2, "disclaimer": 0.3, "refusal": 0.3, "boilerplate": 0.3, "ai_self_reference": 0.6},
 }
+# topic pressure: a session's subject can raise a category's log rate for that session only
+# (children and safety questions invite refusals and disclaimers; the grant and borrower
+# records invite disclaimers; see "shift" in SESSIONS_CHATGPT)
 # designed correction effects: multiplier theta on the rate right after a correction,
 # decay half-life in assistant turns, carry-over factor at a session boundary
 EFFECTS: dict[str, dict[str, float]] = {
@@ -100,13 +115,16 @@ TRIGGER_WINDOW = 4  # assistant turns looked back
 TRIGGER_MIN: dict[str, int] = {
     "hedge": 3,
     "disclaimer": 2,
-    "refusal": 2,
+    "refusal": 1,  # one refusal of a harmless request is enough to complain about
     "boilerplate": 2,
     "sycophancy": 2,
     "ai_self_reference": 2,
 }
 REFRACTORY = 6  # no second correction of k within this many assistant turns
 P_CORRECT = 0.5
+# ... except the "as an AI" voice, which bothers Noor most (she named Ember): she lets it
+# pass less often. Applies to the category she would target (the one with most slips).
+P_CORRECT_BY: dict[str, float] = {"ai_self_reference": 0.65}
 P_DOUBLE = 0.15  # a correction names a second eligible category too
 # rendering knobs
 P_PARAPHRASE = 0.2  # share of slips written in a paraphrased (non-lexicon) form
@@ -1416,9 +1434,9 @@ def eligible(st: ProcState, a_idx: int) -> list[tuple[int, str]]:
 def policy(rng: random.Random, st: ProcState, a_idx: int) -> list[str]:
     """The user's correction decision before assistant turn ``a_idx``."""
     el = eligible(st, a_idx)
-    if not el or rng.random() >= P_CORRECT:
-        return []
     el.sort(key=lambda t: (-t[0], CATS.index(t[1])))
+    if not el or rng.random() >= P_CORRECT_BY.get(el[0][1], P_CORRECT):
+        return []
     targets = [el[0][1]]
     if len(el) > 1 and rng.random() < P_DOUBLE:
         targets.append(el[1][1])
@@ -1432,13 +1450,18 @@ def apply_correction(st: ProcState, k: str, a_idx: int) -> None:
     st.last_corr[k] = a_idx
 
 
-def step(rng: random.Random, st: ProcState, model: str, quiet: bool = False) -> tuple[dict[str, int], dict[str, float], dict[str, float]]:
+def session_shift(model: str, extra: dict[str, float] | None = None) -> dict[str, float]:
+    """Log-rate shift of a session: its model's shift plus the session's topic pressure."""
+    return {k: MODEL_SHIFT[model].get(k, 0.0) + (extra or {}).get(k, 0.0) for k in CATS}
+
+
+def step(rng: random.Random, st: ProcState, shift: dict[str, float], quiet: bool = False) -> tuple[dict[str, int], dict[str, float], dict[str, float]]:
     """Advance one assistant turn: returns counts, rates and effect multipliers."""
     innov = math.sqrt(1.0 - RHO**2) * SIGMA
     counts, lams, mults = {}, {}, {}
     for k in CATS:
         st.x[k] = RHO * st.x[k] + innov * rng.gauss(0.0, 1.0)
-        lam = math.exp(BASE_LOG_RATE[k] + st.x[k] + MODEL_SHIFT[model].get(k, 0.0) + st.eff[k])
+        lam = math.exp(BASE_LOG_RATE[k] + st.x[k] + shift[k] + st.eff[k])
         n = min(poisson(rng, lam), CAP[k])
         counts[k] = 0 if quiet else n
         lams[k] = lam
@@ -1466,19 +1489,25 @@ class Exchange:
     remaining: int = 0
 
 
-def run_process(rng: random.Random, st: ProcState, plan: list[Exchange], model: str) -> list[dict[str, Any]]:
-    """Fill counts and corrections into a session plan; return correction events."""
+def run_process(rng: random.Random, st: ProcState, plan: list[Exchange], model: str, shift: dict[str, float], balance: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """Fill counts and corrections into a session plan; return correction events.
+
+    ``balance`` counts, per category, the eligible bursts the user corrected and those
+    she let pass (the raw material of a matched comparison)."""
     events = []
     for a_idx, ex in enumerate(plan):
         if a_idx > 0 and ex.kind in ("topic", "follow", "generic"):
+            el = [k for _, k in eligible(st, a_idx)]
             targets = policy(rng, st, a_idx)
+            for k in el:
+                balance[k]["corrected" if k in targets else "passed"] += 1
             if targets:
                 snap = st.copy()
                 for k in targets:
                     apply_correction(st, k, a_idx)
                 ex.corrections = targets
-                events.append({"a_idx": a_idx, "targets": targets, "snapshot": snap, "remaining": len(plan) - a_idx, "model": model})
-        counts, lams, mults = step(rng, st, model, ex.quiet)
+                events.append({"a_idx": a_idx, "targets": targets, "snapshot": snap, "remaining": len(plan) - a_idx, "model": model, "shift": shift})
+        counts, lams, mults = step(rng, st, shift, ex.quiet)
         ex.counts, ex.lams, ex.mults = counts, lams, mults
     return events
 
@@ -1509,7 +1538,7 @@ def oracle_theta(events: list[dict[str, Any]], *, horizon: int = 20, reps: int =
                         if t > 0:
                             for j in policy(rng, st, a_idx):
                                 apply_correction(st, j, a_idx)
-                        counts, _, _ = step(rng, st, ev["model"])
+                        counts, _, _ = step(rng, st, ev["shift"])
                         y += counts[k]
                         if t == 0:
                             if arm:
@@ -1598,11 +1627,190 @@ SESSIONS_CHATGPT: list[dict[str, Any]] = [
         "state": "catalogue rebuilt; three-packet limit in the script; garlic share planned for October",
     },
     {
+        "title": "Planting-out week and the May Envelope",
+        "n": 60,
+        "model": "gpt-4-1",
+        "start": "2026-05-04T19:11:08",
+        "topics": ["newsletter", "lettuce", "flowers", "borrowers"],
+        "events": {10: "aside", 19: "manipulation:5", 28: "pushback_wrong:0", 37: "opinion", 46: "self_talk:0", 54: "aside"},
+        "history": "we wrote the May Envelope and the planting-out notes, and counted which borrowers came back",
+        "state": "May issue out; planting-out notes on the corkboard; flower drawer low",
+    },
+    {
+        "title": "Labels, again",
+        "n": 55,
+        "model": "gpt-4-1",
+        "start": "2026-05-11T18:52:44",
+        "topics": ["labels", "inventory", "storage"],
+        "events": {9: "opinion", 18: "content_correction:2", 27: "manipulation:3", 36: "aside", 45: "pushback_right:1"},
+        "history": "we settled the label format at last and re-counted two drawers",
+        "state": "one label format; drawers 3 and 7 re-counted; silica gel ordered",
+    },
+    {
         "title": "Year one, looking back",
         "n": 50,
         "model": "gpt-4-1",
         "start": "2026-05-18T19:02:37",
         "topics": ["retrospective", "newsletter", "borrowers"],
+        "events": {9: "opinion:5", 18: "manipulation:2", 27: "aside", 36: "pushback_wrong:2", 44: "opinion:4"},
+        "history": "we looked back on the first year: what grew, what was returned, what we only hoped for",
+        "state": "about 230 packets; return rate one in eight; summer school beds next",
+    },
+    {
+        "title": "The school garden beds",
+        "n": 60,
+        "model": "gpt-4-1",
+        "start": "2026-05-26T19:05:51",
+        "topics": ["school", "flowers", "volunteers"],
+        "shift": {"refusal": 0.7, "disclaimer": 0.6},
+        "events": {8: "aside", 17: "manipulation:4", 26: "opinion", 35: "pushback_wrong:2", 44: "manipulation:6", 53: "aside"},
+        "history": "we planned the school garden beds with the children's seed list and a safety note for the teachers",
+        "state": "two school beds sown; teachers have the seed list; sunflowers up",
+    },
+    {
+        "title": "A closing allotment's seed tin",
+        "n": 65,
+        "model": "gpt-4-1",
+        "start": "2026-06-02T18:44:19",
+        "topics": ["donations", "squash", "beans", "storage"],
+        "events": {9: "opinion", 18: "aside", 27: "manipulation:1", 36: "pushback_wrong:1", 45: "self_talk:1", 55: "aside"},
+        "history": "we sorted the tin from the closing allotment and decided what to test before lending",
+        "state": "allotment tin sorted into keep, test and compost; bean tests running",
+        "regenerate": [22],
+    },
+    {
+        "title": "Bolting lettuce and the June Envelope",
+        "n": 55,
+        "model": "gpt-4-1",
+        "start": "2026-06-09T19:20:02",
+        "topics": ["lettuce", "newsletter", "germination"],
+        "events": {10: "aside", 19: "content_correction:0", 28: "opinion", 37: "manipulation:7", 46: "pushback_right:0"},
+        "history": "we wrote the June Envelope around the bolting lettuce and re-ran two germination tests",
+        "state": "June issue printed; bolted lettuce left to set seed; two tests re-run",
+    },
+    {
+        "title": "The catalogue on the new model",
+        "n": 60,
+        "model": "gpt-5",
+        "start": "2026-06-16T18:58:36",
+        "topics": ["catalogue", "inventory", "labels"],
+        "shift": {"ai_self_reference": 0.5},
+        "events": {9: "aside", 18: "manipulation:2", 27: "opinion", 36: "pushback_wrong:0", 45: "aside", 54: "manipulation:0"},
+        "history": "we checked the catalogue sheet against the drawers and fixed the lending script's limits",
+        "state": "catalogue and drawers agree; lending script checks the three-packet limit",
+    },
+    {
+        "title": "Tomato trusses and volunteer holidays",
+        "n": 65,
+        "model": "gpt-5",
+        "start": "2026-06-23T19:09:14",
+        "topics": ["tomatoes", "volunteers", "borrowers"],
+        "events": {8: "opinion", 17: "aside", 26: "manipulation:5", 35: "pushback_wrong:2", 44: "self_talk:2", 53: "opinion", 60: "aside"},
+        "history": "we covered the rota over the summer holidays and tagged the tomato trusses for seed",
+        "state": "summer rota full except two Saturdays; tomato trusses tagged",
+    },
+    {
+        "title": "The grant report, honestly",
+        "n": 60,
+        "model": "gpt-5",
+        "start": "2026-06-30T18:39:57",
+        "topics": ["grant", "honest_writing", "donations"],
+        "shift": {"disclaimer": 0.7, "refusal": 0.4},
+        "events": {9: "manipulation:3", 18: "opinion", 27: "content_correction:1", 36: "manipulation:6", 45: "pushback_right:1", 54: "aside"},
+        "history": "we wrote the six-month grant report with the real numbers, misses included",
+        "state": "grant report sent; 760 spent as planned; two promises not yet kept",
+        "edit_branch": [21],
+    },
+    {
+        "title": "Bean harvest and weevil watch",
+        "n": 55,
+        "model": "gpt-5",
+        "start": "2026-07-07T19:15:30",
+        "topics": ["beans", "storage", "germination"],
+        "events": {10: "aside", 19: "opinion", 28: "pushback_wrong:1", 37: "manipulation:1", 46: "aside"},
+        "history": "we brought in the bean harvest and froze every batch before packeting",
+        "state": "bean harvest frozen and packeted; germination of last year's beans at 78 percent",
+    },
+    {
+        "title": "Planning the summer swap",
+        "n": 60,
+        "model": "gpt-5",
+        "start": "2026-07-14T18:50:48",
+        "topics": ["swap_day", "volunteers", "newsletter"],
+        "events": {9: "opinion", 18: "manipulation:4", 27: "aside", 36: "self_talk:0", 45: "pushback_wrong:0", 54: "aside"},
+        "history": "we planned the summer swap, with jobs for every volunteer and a notice for The Envelope",
+        "state": "summer swap on the 25th; jobs assigned; notice printed",
+        "regenerate": [13],
+    },
+    {
+        "title": "The summer swap, written up",
+        "n": 55,
+        "model": "gpt-5",
+        "start": "2026-07-21T19:03:25",
+        "topics": ["swap_day", "honest_writing", "borrowers"],
+        "events": {8: "aside", 17: "manipulation:7", 26: "opinion", 35: "pushback_right:0", 44: "content_correction:2"},
+        "history": "we wrote up the summer swap without rounding anything up",
+        "state": "summer swap written up; twenty-two people, fifty-one packets",
+    },
+    {
+        "title": "Squash crosses and seed purity",
+        "n": 65,
+        "model": "gpt-5",
+        "start": "2026-07-28T18:47:12",
+        "topics": ["squash", "flowers", "germination"],
+        "shift": {"disclaimer": 0.5},
+        "events": {9: "opinion", 18: "aside", 27: "manipulation:0", 36: "pushback_wrong:2", 45: "aside", 55: "manipulation:2"},
+        "history": "we worked out which squash packets may be crossed and how to label them honestly",
+        "state": "crossed squash labelled as such; hand-pollination notes for next year",
+    },
+    {
+        "title": "Garlic share sign-ups",
+        "n": 55,
+        "model": "gpt-5",
+        "start": "2026-08-04T19:12:40",
+        "topics": ["garlic", "borrowers", "catalogue"],
+        "events": {10: "aside", 19: "opinion", 28: "manipulation:5", 37: "self_talk:1", 46: "pushback_wrong:1"},
+        "history": "we opened the garlic share sign-ups and added them to the catalogue sheet",
+        "state": "thirty-one garlic sign-ups; share opens in October",
+    },
+    {
+        "title": "Saving next year's tomato seed",
+        "n": 60,
+        "model": "gpt-5-1",
+        "start": "2026-08-11T18:55:03",
+        "topics": ["tomatoes", "storage", "labels"],
+        "events": {9: "aside", 18: "manipulation:6", 27: "opinion", 36: "pushback_right:1", 45: "aside", 54: "manipulation:3"},
+        "history": "we fermented, dried and labelled this year's tomato seed",
+        "state": "five tomato varieties drying; labels in the new format",
+    },
+    {
+        "title": "The August Envelope",
+        "n": 55,
+        "model": "gpt-5-1",
+        "start": "2026-08-18T19:18:21",
+        "topics": ["newsletter", "honest_writing", "lettuce"],
+        "events": {8: "opinion", 17: "aside", 26: "manipulation:1", 35: "content_correction:0", 44: "pushback_wrong:2"},
+        "history": "we wrote the August Envelope, with the lettuce that set seed and the packets that did not come back",
+        "state": "August issue out; autumn returns drive to plan",
+        "regenerate": [30],
+    },
+    {
+        "title": "A handbook for volunteers",
+        "n": 60,
+        "model": "gpt-5-1",
+        "start": "2026-08-25T18:42:56",
+        "topics": ["volunteers", "school", "labels"],
+        "shift": {"refusal": 0.5, "disclaimer": 0.4},
+        "events": {9: "aside", 18: "manipulation:4", 27: "opinion", 36: "pushback_wrong:0", 45: "self_talk:2", 54: "aside"},
+        "history": "we wrote a four-page handbook for volunteers, including what to say to children and to borrowers who never return",
+        "state": "handbook printed; two new volunteers starting in September",
+    },
+    {
+        "title": "Summer's end, and the autumn plan",
+        "n": 55,
+        "model": "gpt-5-1",
+        "start": "2026-08-31T19:06:14",
+        "topics": ["retrospective", "garlic", "inventory"],
         "events": {9: "opinion:5", 18: "manipulation:2", 27: "aside", 36: "pushback_wrong:2", 44: "opinion:4"},
         "history": "",
         "state": "",
@@ -1659,15 +1867,15 @@ SESSIONS_PLAIN: list[dict[str, Any]] = [
 # earlier history handed to the first session of the Claude and plain files
 PRIOR_HISTORY: dict[str, list[dict[str, Any]]] = {
     "claude": [
-        {"title": "Sessions 1-4 (March)", "history": "we named you, I told you the two-jars story, ran the germination tests and held the swap day", "corr": {}},
-        {"title": "Sessions 5-7 (April-May)", "history": "we wrote the grant, rebuilt the catalogue and looked back on year one", "corr": {}},
+        {"title": "Sessions 1-9 (March-May)", "history": "we named you, I told you the two-jars story, ran the germination tests, held the swap day, wrote the grant, rebuilt the catalogue and looked back on year one", "corr": {}},
+        {"title": "Sessions 10-24 (May-August)", "history": "we ran the school beds, the summer swap, the grant report, the garlic sign-ups and the volunteer handbook", "corr": {}},
     ],
     "plain": [
-        {"title": "Sessions 1-10 (March-October)", "history": "we named you, I told you the two-jars story, and ran the library through spring, summer and the autumn returns drive", "corr": {}},
+        {"title": "Sessions 1-27 (March-October)", "history": "we named you, I told you the two-jars story, and ran the library through spring, summer and the autumn returns drive", "corr": {}},
     ],
 }
 # the Claude and plain files continue the same relationship after the ChatGPT sessions
-SESSION_OFFSET: dict[str, int] = {"chatgpt": 0, "claude": 7, "plain": 10}
+SESSION_OFFSET: dict[str, int] = {"chatgpt": 0, "claude": 24, "plain": 27}
 PRIOR_STATE: dict[str, str] = {
     "claude": "about 240 packets; year-two tests on every new donation; autumn returns are next",
     "plain": "about 250 packets after the returns drive; labels still inconsistent; a paper sign-out sheet wanted",
@@ -2221,7 +2429,7 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def build_corpus(name: str, sessions: list[dict[str, Any]], seed: int) -> dict[str, Any]:
+def build_corpus(name: str, sessions: list[dict[str, Any]], seed: int, *, render: bool = True) -> dict[str, Any]:
     """Simulate and render every session of one output file."""
     rng_proc = random.Random(seed)
     rng_plan = random.Random(seed + 1)
@@ -2232,16 +2440,23 @@ def build_corpus(name: str, sessions: list[dict[str, Any]], seed: int) -> dict[s
     first_ever = name == "chatgpt"
     out_sessions = []
     all_events = []
+    balance = {k: {"corrected": 0, "passed": 0} for k in CATS}
     for si, sess in enumerate(sessions):
         if si > 0:
             session_boundary(rng_proc, st)
         plan = make_plan(sess, rng_plan, first_ever and si == 0)
         rend.asked.clear()
         model = sess["model"] or "gpt-4o"
-        events = run_process(rng_proc, st, plan, model)
+        shift = session_shift(model, sess.get("shift"))
+        events = run_process(rng_proc, st, plan, model, shift, balance)
         for e in events:
             e["session"] = si
         all_events.extend(events)
+        if not render:  # process only (seed screening): draw the timing numbers all the same
+            for _ in range(1 + 2 * len(plan)):
+                rng_plan.random()
+            out_sessions.append({"meta": sess, "plan": plan, "model": model})
+            continue
         t0 = datetime.fromisoformat(sess["start"]).replace(tzinfo=UTC).timestamp() + rng_plan.random()
         if plan[0].kind == "summary":
             n_session = SESSION_OFFSET[name] + si + 1
@@ -2293,7 +2508,7 @@ def build_corpus(name: str, sessions: list[dict[str, Any]], seed: int) -> dict[s
         out_sessions.append({"meta": sess, "turns": turns, "plan": plan, "model": model, "corr_count": corr_count})
         history.append({"title": f"Session {SESSION_OFFSET[name] + si + 1} ({datetime.fromtimestamp(t0, UTC).strftime('%d %B')})", "history": sess["history"], "corr": corr_count})
         state_line = sess["state"] or state_line
-    return {"sessions": out_sessions, "events": all_events, "renderer": rend}
+    return {"sessions": out_sessions, "events": all_events, "renderer": rend, "balance": balance}
 
 
 # --------------------------------------------------------------------------------------
@@ -2383,7 +2598,7 @@ def write_chatgpt(corpus: dict[str, Any], seed: int) -> tuple[list[dict[str, Any
     for si, sess in enumerate(corpus["sessions"]):
         meta, turns, model = sess["meta"], sess["turns"], sess["model"]
         conv_id = uid(rng)
-        root = "client-created-root" if model == "gpt-4-1" else "aaa1" + uid(rng)[4:]
+        root = "client-created-root" if model != "gpt-4o" else "aaa1" + uid(rng)[4:]
         nodes: dict[str, dict[str, Any]] = {}
 
         def add(node_id: str, parent: str | None, message: dict[str, Any] | None, nodes: dict[str, dict[str, Any]] = nodes) -> None:
@@ -2465,6 +2680,7 @@ def write_chatgpt(corpus: dict[str, Any], seed: int) -> tuple[list[dict[str, Any
             "conversation_index": si,
             "title": meta["title"],
             "model_slug": model,
+            "log_rate_shift": {k: round(v, 3) for k, v in session_shift(model, meta.get("shift")).items() if v},
             "current_node": current,
             "root_node": root,
             "n_visible_turns": len(turns),
@@ -2719,7 +2935,36 @@ def tally(designs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def process_summary(corpus: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Designed corrections and eligible-but-passed bursts per category (process only)."""
+    corr = dict.fromkeys(CATS, 0)
+    for e in corpus["events"]:
+        for k in e["targets"]:
+            corr[k] += 1
+    passed = {k: corpus["balance"][k]["passed"] for k in CATS}
+    return {"corrections": corr, "passed_bursts": passed}
+
+
+def meets_criteria(summary: dict[str, dict[str, int]]) -> bool:
+    return all(
+        summary["corrections"][k] >= SEED_CRITERIA["min_corrections_per_category"]
+        and summary["passed_bursts"][k] >= SEED_CRITERIA["min_passed_bursts_per_category"]
+        for k in CATS
+    )
+
+
+def screen_seeds(n: int = 20) -> None:
+    """Print the process counts of seeds SEED, SEED+1, ... (how SEED_CHATGPT was chosen:
+    the first one meeting SEED_CRITERIA; no estimator is run here)."""
+    for seed in range(SEED, SEED + n):
+        summ = process_summary(build_corpus("chatgpt", SESSIONS_CHATGPT, seed, render=False))
+        print(seed, "ok" if meets_criteria(summ) else "--", json.dumps(summ))
+
+
 def main() -> None:
+    if "--screen" in sys.argv:
+        screen_seeds()
+        return
     out_gpt = HERE / "ember" / "conversations.json"
     out_design = HERE / "ember" / "design.json"
     out_claude = HERE / "ember-claude" / "conversations.json"
@@ -2727,11 +2972,13 @@ def main() -> None:
     for p in (out_gpt, out_claude):
         p.parent.mkdir(parents=True, exist_ok=True)
 
-    gpt = build_corpus("chatgpt", SESSIONS_CHATGPT, SEED)
+    gpt = build_corpus("chatgpt", SESSIONS_CHATGPT, SEED_CHATGPT)
+    gpt_process = process_summary(gpt)
+    assert meets_criteria(gpt_process), ("SEED_CHATGPT does not meet SEED_CRITERIA", gpt_process)
     cl = build_corpus("claude", SESSIONS_CLAUDE, SEED + 100)
     pt = build_corpus("plain", SESSIONS_PLAIN, SEED + 200)
 
-    gpt_convs, gpt_design = write_chatgpt(gpt, SEED + 11)
+    gpt_convs, gpt_design = write_chatgpt(gpt, SEED_CHATGPT + 11)
     cl_convs, cl_design = write_claude(cl, SEED + 12)
     plain_text, plain_design = write_plain(pt)
 
@@ -2753,7 +3000,15 @@ def main() -> None:
             "text the turn body after 'User: ' / 'Assistant: ' up to the blank line before the next "
             "label. text[start:end] == span for every record."
         ),
-        "generator": {"script": "transcripts/_build_corpus.py", "seed": SEED, "version": 1},
+        "generator": {
+            "script": "transcripts/_build_corpus.py", "version": 2,
+            "seed": SEED, "seed_chatgpt": SEED_CHATGPT,
+            "seed_choice": {
+                "rule": "first seed from SEED upwards whose simulated process meets the criteria; chosen on designed counts only, never on an estimator's output",
+                "criteria": SEED_CRITERIA,
+                "chatgpt_process": gpt_process,
+            },
+        },
         "persona": PERSONA,
         "process": {
             "categories": list(CATS),
@@ -2766,6 +3021,7 @@ def main() -> None:
                 "min_slips_in_window": TRIGGER_MIN,
                 "refractory_assistant_turns": REFRACTORY,
                 "p_correct_when_eligible": P_CORRECT,
+                "p_correct_when_eligible_by_target": P_CORRECT_BY,
                 "p_second_target": P_DOUBLE,
                 "note": "only on ordinary request turns; scripted turns (manipulation, pushback, stories...) defer it",
             },
@@ -2796,12 +3052,14 @@ def main() -> None:
     }
     out_design.write_text(json.dumps(design, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
+    # the rendered file holds exactly the corrections the process drew
+    assert tally(gpt_design)["corrections_by_target"] == gpt_process["corrections"], "rendered corrections differ from the process"
     n1 = validate_chatgpt(out_gpt, gpt_design)
     n2 = validate_claude(out_claude, cl_design)
     n3 = validate_plain(out_plain, plain_design)
     for p in (out_gpt, out_design, out_claude, out_plain):
         size = p.stat().st_size
-        assert size < 2_000_000, (p, size)
+        assert size < MAX_BYTES, (p, size)
         print(f"{p.relative_to(HERE.parent)}: {size / 1e6:.2f} MB")
     print(f"visible turns: chatgpt {n1}, claude {n2}, plain {n3}")
     for name, f in design["files"].items():

@@ -35,7 +35,8 @@ for _b in b"[{":
 for _b in b"]}":
     _CLASSES[_b] = 4
 _CLASSES[ord(",")] = 5
-_TABLE = bytes(_CLASSES)
+_LUT = np.frombuffer(bytes(_CLASSES), dtype=np.uint8)
+_MASK = bytes(1 if c else 0 for c in _CLASSES)  # as numpy booleans: "an interesting byte"
 _DELTA = np.array([0, 0, 0, 1, -1, 0], dtype=np.int64)
 _WS = b" \t\r\n"
 
@@ -77,33 +78,32 @@ def split_array(chunks: Iterable[bytes], source: str) -> Iterator[tuple[int, byt
             _only_space(chunk, base, source)
             base += n
             continue
-        cls = np.frombuffer(chunk.translate(_TABLE), dtype=np.uint8)
-        if pending:
-            # first byte escaped: a backslash there does not escape the next one
-            pending = False
-            first_escaped = True
-        else:
-            first_escaped = False
-        bs = np.flatnonzero(cls == 2)
-        if bs.size or first_escaped:
-            cls = cls.copy()
-            if bs.size:
-                active = _escaping(bs, first_escaped)
-                esc = bs[active] + 1
-                if esc.size and esc[-1] == n:
-                    pending = True
-                    esc = esc[:-1]
-                cls[esc] = 0
-            if first_escaped:
-                cls[0] = 0
-        q = np.flatnonzero(cls == 1)
-        s = np.flatnonzero(cls >= 3)
+        # positions and classes of every quote, backslash, bracket and comma
+        pos = np.flatnonzero(np.frombuffer(chunk.translate(_MASK), dtype=np.bool_))
+        kinds = _LUT[np.frombuffer(chunk, dtype=np.uint8)[pos]]
+        first_escaped, pending = pending, False
+        bsi = np.flatnonzero(kinds == 2)
+        if bsi.size:
+            bpos = pos[bsi]
+            active = _escaping(bpos, first_escaped)
+            esc = bsi[active] + 1  # the entry after an escaping backslash...
+            pending = bool(esc.size) and int(bpos[active][-1]) == n - 1
+            esc = esc[esc < pos.size]
+            esc = esc[pos[esc] == pos[esc - 1] + 1]  # ...if it is the very next byte
+            kinds[esc] = 0
+        if first_escaped and pos.size and pos[0] == 0:
+            kinds[0] = 0
+        # inside a string after entry i: parity of the quotes up to i (a quote's own
+        # parity does not matter, only brackets and commas are looked at)
+        inside = np.bitwise_xor.accumulate((kinds == 1).view(np.uint8))
+        if in_str:
+            inside ^= 1
+        sel = np.flatnonzero((kinds >= 3) & (inside == 0))
+        if inside.size:
+            in_str = int(inside[-1])
+        s = pos[sel]
+        kinds = kinds[sel]
         if s.size:
-            outside = ((np.searchsorted(q, s) + in_str) & 1) == 0
-            s = s[outside]
-        in_str = (in_str + int(q.size)) & 1
-        if s.size:
-            kinds = cls[s]
             after = np.cumsum(_DELTA[kinds]) + depth
             before = after - _DELTA[kinds]
             if not started and (before[0] != 0 or kinds[0] != 3 or chunk[s[0]] != ord("[")):
@@ -114,44 +114,43 @@ def split_array(chunks: Iterable[bytes], source: str) -> Iterator[tuple[int, byt
             top = np.flatnonzero(before <= 1)  # the '[', the separators and the ']'
             depth = int(after[-1])
             for t in top.tolist():
-                pos = int(s[t])
-                b = int(before[t])
+                at = int(s[t])
                 kind = int(kinds[t])
-                if b == 0:  # the opening '[' (or something after the closing ']')
+                if int(before[t]) == 0:  # the opening '[' (or something after the ']')
                     if started:
-                        raise ParseError(source, f"byte {base + pos}",
+                        raise ParseError(source, f"byte {base + at}",
                                          "nothing after the closing ']' of the array")
-                    _only_space(chunk[:pos], base, source)
+                    _only_space(chunk[:at], base, source)
                     started = True
-                    elem_start = base + pos + 1
-                    pieces = []
-                    start_in_chunk = pos + 1
+                    elem_start = base + at + 1
+                    start_in_chunk = at + 1
                     continue
                 if kind == 3:
                     continue  # an element that is itself an array or object begins
-                # a comma at depth 1, or the closing ']'
-                part = chunk[start_in_chunk:pos] if not pieces else None
+                # a comma at depth 1, or the closing ']': the element before it is done
                 if pieces:
-                    pieces.append(chunk[:pos])
+                    pieces.append(chunk[:at])
                     part = b"".join(pieces)
                     pieces = []
-                assert part is not None
+                else:
+                    part = chunk[start_in_chunk:at]
                 last = kind == 4
                 if part.strip(_WS):
                     yield elem_start, part
                     count += 1
-                elif not (last and count == 0):
-                    raise ParseError(source, f"byte {base + pos}",
-                                     f"a value for element $[{count}] before this "
-                                     f"'{'],'[kind == 5]}'")
+                elif not (last and count == 0):  # only "[]" may be empty
+                    sep = "]" if last else ","
+                    raise ParseError(source, f"byte {base + at}",
+                                     f"a value for element $[{count}] before this '{sep}'")
                 if last:
-                    if chunk[pos] != ord("]"):
-                        raise ParseError(source, f"byte {base + pos}", "']' to close the top-level array")
+                    if chunk[at] != ord("]"):
+                        raise ParseError(source, f"byte {base + at}",
+                                         "']' to close the top-level array")
                     ended = True
-                    _only_space(chunk[pos + 1 :], base + pos + 1, source)
+                    _only_space(chunk[at + 1 :], base + at + 1, source)
                     break
-                elem_start = base + pos + 1
-                start_in_chunk = pos + 1
+                elem_start = base + at + 1
+                start_in_chunk = at + 1
         if not started:
             _only_space(chunk, base, source)
         elif not ended:

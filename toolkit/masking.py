@@ -1,0 +1,112 @@
+"""Same-length masking of text that must not be tagged (code, quotes, URLs).
+
+The taggers match cues on a *masked* copy of each turn: fenced and inline code, ``>``
+block quotes, URLs and double-quoted strings are overwritten character by character
+with :data:`FILL`, and curly apostrophes and quotes are straightened. Every
+replacement keeps the number of characters (Python ``str`` indexing), so a character
+offset found in the masked text points at the same place in the original text.
+
+Everything here is vectorised polars: each row is split around the masked spans in
+one regex pass (:func:`split_matches`), the odd pieces are blanked and the pieces
+joined again; no Python loop runs over turns.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = ["FILL", "MASK_PATTERN", "SEP", "mask", "normalise", "split_matches"]
+
+FILL = "\x1a"
+"""The filler character: not a word character, not whitespace, not punctuation."""
+
+SEP = "\x00"
+"""Internal separator; NUL in the input is masked to :data:`FILL` first."""
+
+_CODE_FENCE = r"```[^\n]*\n?(?s:.*?)(?:```|$)|~~~[^\n]*\n?(?s:.*?)(?:~~~|$)"
+_INLINE_CODE = r"`[^`\n]+`"
+_BLOCK_QUOTE = r"(?m:^[ \t]*>[^\n]*)"
+_URL = r"(?:https?://|www\.)[^\s<>\"'`]+"
+_QUOTED = r"\"[^\"\n]+\""
+
+MASK_PATTERN = "|".join([_CODE_FENCE, _INLINE_CODE, _BLOCK_QUOTE, _URL, _QUOTED])
+"""What :func:`mask` blanks out (after :func:`normalise`)."""
+
+# cheap literal prefilter: a row without any of these has nothing to mask
+_TRIGGERS = ["`", "~~~", ">", "http", "www.", '"']
+
+_CURLY = ["\u2019", "\u2018", "\u02bc", "\u201c", "\u201d", "\u00ab", "\u00bb", SEP]
+_STRAIGHT = ["'", "'", "'", '"', '"', '"', '"', FILL]
+_FILLER = FILL * 4096
+
+
+def normalise(expr: pl.Expr) -> pl.Expr:
+    """Straighten curly apostrophes and double quotes, one character for one.
+
+    NUL (the internal separator :data:`SEP`) becomes :data:`FILL`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> pl.select(normalise(pl.lit("I\u2019m \u201cfine\u201d"))).item()
+    'I\\'m "fine"'
+    """
+    return expr.str.replace_many(_CURLY, _STRAIGHT)
+
+
+def mask(texts: pl.Series) -> pl.Series:
+    """Normalise and mask ``texts`` with same-length filler.
+
+    Parameters
+    ----------
+    texts
+        A String series (nulls are kept as nulls).
+
+    Returns
+    -------
+    polars.Series
+        Same length and order as ``texts``; each value has exactly as many characters
+        as the input value, with code, block quotes, URLs and double-quoted strings
+        replaced by :data:`FILL` (as are NUL characters).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> out = mask(pl.Series(["Run `rm -rf` now", 'She said "I can\u2019t go" and left']))
+    >>> [s.replace(FILL, "#") for s in out.to_list()]
+    ['Run ######## now', 'She said ############ and left']
+    >>> [len(s) for s in out.to_list()]
+    [16, 30]
+    """
+    name = texts.name
+    norm = texts.cast(pl.String).to_frame("t").select(normalise(pl.col("t"))).to_series()
+    df = norm.to_frame("t").with_row_index("_i")
+    cand = df.filter(pl.col("t").str.contains_any(_TRIGGERS))
+    if cand.height == 0:
+        return norm.alias(name)
+    odd = pl.int_range(pl.len()) % 2 == 1
+    n = pl.element().str.len_chars()
+    blank = pl.lit(_FILLER).str.head(n).str.pad_end(n, FILL)
+    masked = cand.select(
+        split_matches(pl.col("t"), MASK_PATTERN)
+        .list.eval(pl.when(odd).then(blank).otherwise(pl.element()))
+        .list.join("")
+    ).to_series()
+    return norm.scatter(cand["_i"], masked).alias(name)
+
+
+def split_matches(text: pl.Expr, pattern: str) -> pl.Expr:
+    """Split each string around the non-overlapping matches of ``pattern``.
+
+    One regex pass (``replace_all`` wraps every match in :data:`SEP`) and a literal
+    split give ``[gap, match, gap, match, ..., gap]``: matches sit at the odd
+    positions, and the cumulative character lengths of the pieces are offsets into
+    the string. ``text`` must not contain :data:`SEP` (:func:`mask` removes it).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> pl.select(split_matches(pl.lit("a cat, a hat"), r"\\b\\w(?:at)\\b")).item().to_list()
+    ['a ', 'cat', ', a ', 'hat', '']
+    """
+    return text.str.replace_all(pattern, f"{SEP}${{0}}{SEP}").str.split(SEP)
