@@ -10,7 +10,7 @@ OUT ?= reports
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test lint types unit nbval notebooks lab bench clean
+.PHONY: help setup report test lint types unit nbval notebooks lab bench bench-env clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -54,8 +54,16 @@ notebooks: $(VENV)/.synced  ## re-run the notebooks in place (refresh committed 
 lab: $(VENV)/.synced  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks
 
-bench: $(VENV)/.synced  ## speed benchmarks (not part of make test)
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed:
+	$(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check spacy==3.8.18 polars==2.1.0
+	@touch $@
+
+bench-env: $(BENCH_VENV)/.installed  ## bench-only venv with spaCy (not a project dependency)
+
+bench: $(VENV)/.synced bench-env  ## speed benchmarks (not part of make test): read, tag, recurrence
 	$(BIN)/python -m bench
 
 clean:  ## remove the venv and generated files
-	rm -rf $(VENV) reports .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) reports .mypy_cache .ruff_cache

@@ -18,10 +18,15 @@ interpreter with polars imported. Contenders:
   so it does *less* work than ``polars``);
 * ``pandas``: ``Series.str.contains`` then ``Series.str.findall`` per category
   (matches without offsets, no masking: again less work).
-* spaCy ``PhraseMatcher`` is skipped when spaCy is not installed.
+* ``spacy_phrase``: spaCy ``PhraseMatcher`` (attr ``LOWER``) on a blank English
+  tokenizer, with the literal cues plus the finite literal expansions of the simple
+  regex cues (``bench/bench_spacy.py``; no masking, no context rules). spaCy is not a
+  project dependency: this contender runs in a bench-only venv, ``.venv-bench`` at
+  the repo root or the interpreter named by ``BENCH_SPACY_PYTHON``, and is skipped
+  (with instructions) when neither exists.
 
-The baselines run on the first M turns (default ``min(N, 20_000)``) because they are
-slow; MB/s and turns/s are rates, so they compare across sizes.
+The baselines (including spaCy) run on the first M turns (default ``min(N, 20_000)``)
+because they are slow; MB/s and turns/s are rates, so they compare across sizes.
 """
 
 from __future__ import annotations
@@ -203,6 +208,31 @@ def _run_one(name: str, corpus: str, n: int) -> dict[str, object]:
     }
 
 
+_SPACY_VENV = Path(__file__).resolve().parents[1] / ".venv-bench"
+
+
+def _run_spacy(corpus: str, n: int) -> dict[str, object] | None:
+    """Run ``bench_spacy.py`` in the bench-only venv; ``None`` (with a hint) if absent."""
+    py = os.environ.get("BENCH_SPACY_PYTHON") or str(_SPACY_VENV / "bin" / "python")
+    if not Path(py).exists():
+        print(f"spacy_phrase: skipped, no bench-only interpreter at {py}. Create it with\n"
+              f"  python3 -m venv {_SPACY_VENV} && {_SPACY_VENV}/bin/pip install "
+              f"spacy==3.8.18 polars==2.1.0\n(or `make bench-env`; or set BENCH_SPACY_PYTHON)")
+        return None
+    print(f"spacy_phrase: {n:,} turns in {py} (slow: one process, a Python loop over docs) ...",
+          flush=True)
+    script = str(Path(__file__).with_name("bench_spacy.py"))
+    proc = subprocess.run([py, script, corpus, str(n)], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        print(f"spacy_phrase failed:\n{proc.stderr}")
+        return None
+    for line in proc.stderr.strip().splitlines()[-3:]:
+        print(f"  {line}")
+    row: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one table (and JSON lines) of the contenders."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -242,13 +272,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name} failed:\n{proc.stderr}")
                 continue
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    try:
-        import spacy  # noqa: F401
-    except ImportError:
-        print("spacy: not installed, PhraseMatcher contender skipped")
-    print(f"{'contender':<10} {'turns':>10} {'MB':>8} {'s':>8} {'MB/s':>8} {'turns/s':>10} {'peak MB':>8} {'spans':>10}")
+        spacy_row = _run_spacy(corpus, n_base)
+        if spacy_row is not None:
+            results.append(spacy_row)
+    print(f"{'contender':<12} {'turns':>10} {'MB':>8} {'s':>8} {'MB/s':>8} {'turns/s':>10} {'peak MB':>8} {'spans':>10}")
     for r in results:
-        print(f"{r['contender']:<10} {r['turns']:>10,} {r['mb']:>8} {r['seconds']:>8} {r['mb_per_s']:>8} "
+        print(f"{r['contender']:<12} {r['turns']:>10,} {r['mb']:>8} {r['seconds']:>8} {r['mb_per_s']:>8} "
               f"{r['turns_per_s']:>10,} {r['peak_rss_mb']:>8} {r['spans']:>10,}")
     by = {r["contender"]: r for r in results}
     if "polars" in by and "python_re" in by:

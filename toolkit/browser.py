@@ -80,7 +80,7 @@ def rendered_charts(
     rows = [
         (m.group(1), ("<svg" in m.group(2)) or ("<canvas" in m.group(2)))
         for m in re.finditer(
-            r'<div class="chart[^"]*" id="([^"]+)"[^>]*>(.*?)(?=<div class="chart|</section>)',
+            r'<div class="chart[^"]*" id="([^"]+)"[^>]*>(.*?)(?=<div class="chart|</section>|\Z)',
             dom,
             re.S,
         )

@@ -473,7 +473,7 @@ def spillover(
             yo = series[o]
             back, fwd = window_sums(yo, panel.seg_start, panel.seg_end, back=window, ahead=window)
             hist = np.log1p(back[r])
-            X = np.column_stack([X0, hist]) if o != k and np.ptp(hist) > 0 else X0
+            X = np.column_stack([X0, hist]) if o != k and hist.size and np.ptp(hist) > 0 else X0
             row = _fit_row(fwd[r], tr.e[keep], X, tr.stratum[keep], tr.cluster[keep], a,
                            min_corrections=min_corrections, min_clusters=min_clusters)
             rows.append({"category": k, "outcome": o, **row})
