@@ -42,7 +42,7 @@ import polars as pl
 
 from toolkit.schema import CATEGORIES, TAGS, TURNS, USER_CATEGORIES, validate
 
-__all__ = ["evaluate", "gold_path", "load_gold", "load_sfu"]
+__all__ = ["SFU_NON_EPISTEMIC", "evaluate", "gold_path", "load_gold", "load_sfu", "sfu_hedge_scores"]
 
 _SPLITS = ("dev", "test")
 _GOLD_CANDIDATES = (
@@ -731,3 +731,59 @@ def _after_flags(
         .fill_null(value=False)
         .alias("after"),
     )
+
+
+SFU_NON_EPISTEMIC = (
+    r"^(?:if|or|either|whether|and|no|without|unless|"
+    r"(?:can|could|would|should|must|will|ca|wo|need)(?: ?n[’']t| not)?|'d|’d)$"
+)
+"""SFU speculation cues that are conditional, disjunctive or root-modal rather than
+epistemic (matched on the lower-cased cue); dropped for the ``epistemic`` subset."""
+
+
+def sfu_hedge_scores(
+    path: str | Path,
+    *,
+    tags: pl.DataFrame | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Score the hedge tagger on the SFU Review speculation corpus, sentence by sentence.
+
+    Parameters
+    ----------
+    path
+        The corpus folder (``<CATEGORY>/*.xml``), as :func:`load_sfu` takes it.
+    tags
+        Predicted TAGS for the corpus's sentences; default: ``toolkit.tag.tag`` on them.
+    n_boot, seed
+        Bootstrap resamples (by review) and seed for the intervals.
+
+    Returns
+    -------
+    polars.DataFrame
+        Two rows, ``subset`` = ``all`` (every speculation cue is gold) and
+        ``epistemic`` (conditional, disjunctive and root-modal cues matching
+        :data:`SFU_NON_EPISTEMIC` dropped from the gold), with the columns of
+        :func:`evaluate` for the ``hedge`` category. Compare the ``epistemic`` row
+        with the CoNLL-2010 figures in this module's docstring: SFU marks far more
+        than a chat hedge lexicon is meant to find.
+    """
+    turns, gold = load_sfu(path)
+    if tags is None:
+        from toolkit.tag import tag
+
+        tags = tag(turns)
+    pred = tags.filter(pl.col("category") == "hedge")
+    norm = pl.col("match").str.to_lowercase().str.replace_all(r"\s+", " ")
+    subsets = {
+        "all": gold,
+        "epistemic": gold.filter(~norm.str.contains(SFU_NON_EPISTEMIC)),
+    }
+    rows = [
+        evaluate(pred, g, level="turn", categories=["hedge"], n_boot=n_boot, seed=seed)
+        .with_columns(pl.lit(name).alias("subset"), pl.lit(g.height).alias("gold_cues"))
+        for name, g in subsets.items()
+    ]
+    out = pl.concat(rows, how="diagonal_relaxed")
+    return out.select("subset", "gold_cues", *[c for c in out.columns if c not in ("subset", "gold_cues")])
