@@ -25,7 +25,7 @@ from toolkit.charts import (
     timeline_chart,
 )
 from toolkit.decay import carryover, decay, spillover
-from toolkit.evaluate import evaluate, gold_path, load_gold, load_sfu
+from toolkit.evaluate import evaluate, gold_path, load_gold, load_sfu, sfu_hedge_scores
 from toolkit.hypothesis import self_correction, time_trend
 from toolkit.hypothesis_charts import (
     coordination_chart,
@@ -35,6 +35,7 @@ from toolkit.hypothesis_charts import (
 )
 from toolkit.hypothesis_summary import hypothesis_headline
 from toolkit.identity import identity_drift, identity_stability
+from toolkit.lexicon import Lexicon, default_lexicon, load_lexicon
 from toolkit.manipulation import manipulation_outcomes, manipulation_summary
 from toolkit.mirroring import Mirroring, coordination, mirroring, statement_echo
 from toolkit.pair import pair, uncorrected_slips, unmatched_corrections
@@ -61,6 +62,7 @@ __all__ = [
     "SLIP_CATEGORIES",
     "TAGS",
     "TURNS",
+    "Lexicon",
     "Mirroring",
     "ParseError",
     "ReadReport",
@@ -75,6 +77,7 @@ __all__ = [
     "corpus_summary",
     "decay",
     "decay_chart",
+    "default_lexicon",
     "evaluate",
     "forest_chart",
     "formats",
@@ -85,6 +88,7 @@ __all__ = [
     "identity_stability",
     "km_chart",
     "load_gold",
+    "load_lexicon",
     "load_sfu",
     "manipulation_chart",
     "manipulation_outcomes",
@@ -102,6 +106,7 @@ __all__ = [
     "redact_tags",
     "redact_text",
     "self_correction",
+    "sfu_hedge_scores",
     "share_chart",
     "simulate",
     "spillover",
