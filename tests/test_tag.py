@@ -314,3 +314,66 @@ def test_insisting_is_pushback_and_correction() -> None:
 def test_hedge_after_i_would_say_is_not_a_meta_mention() -> None:
     tags = tag(conv("Will it scale?", "I'd say probably, for a few thousand users."))
     assert {("hedge.H2", "I'd say"), ("hedge.H1", "probably")} <= spans(tags, 1)
+
+
+def test_forbidding_before_any_reply_is_an_instruction_not_a_correction() -> None:
+    # the same words are a correction only once an assistant turn came before them
+    first = tag(conv("No disclaimers, please. What's a normal resting heart rate?"))
+    assert "correction" not in cats(first)
+    later = tag(
+        conv(
+            "What's a normal resting heart rate?",
+            "I'm not a doctor, but 60 to 100. Please consult your physician.",
+            "no medical disclaimers please",
+        )
+    )
+    assert cats(later, 2) >= {"correction"}
+
+
+def test_paraphrased_corrections_after_a_slip() -> None:
+    slip = "Three cups. Hope that's useful! Shout if you need anything else."
+    for text in (
+        "you did it again",
+        "stop with the sign-offs",
+        "less of the closers please",
+        'you wrote "Shout if you need anything else" again',
+        "there's the sign-off again",
+    ):
+        tags = tag(conv("How much flour?", slip, text))
+        assert "correction" in cats(tags, 2), text
+    for text in ("Can you do it again with rye flour?", "There's the bus again.", "Thanks!"):
+        tags = tag(conv("How much flour?", slip, text))
+        assert "correction" not in cats(tags, 2), text
+
+
+def test_youre_right_after_a_behavioural_correction_is_acknowledgement_only() -> None:
+    turns = conv("Is it 1989?", "It may be 1989.", "Stop hedging.", "You're right. It's 1989.")
+    assert cats(tag(turns), 3) == {"acknowledgement"}
+    # after a content challenge the same words can be capitulation (sycophancy)
+    turns = conv("When did the wall fall?", "1989.", "Are you sure?", "You're right, it was 1991.")
+    assert "sycophancy" in cats(tag(turns), 3)
+
+
+def test_short_admission_counts_only_after_a_correction() -> None:
+    after = tag(conv("Hi", "Great question! It's 5. Hope this helps!", "you did it again", "I did. It's 5."))
+    assert "acknowledgement" in cats(after, 3)
+    plain = tag(conv("Did you see the match?", "Hello!", "Did you go?", "I did. It was fun."))
+    assert "acknowledgement" not in cats(plain, 3)
+
+
+def test_numbers_after_about_are_not_hedges_but_give_or_take_is() -> None:
+    tags = tag(conv("How long?", "Bake for about 20 minutes at around 180 degrees."))
+    assert "hedge" not in cats(tags, 1)
+    tags = tag(conv("When was it built?", "It was built in 1850, give or take."))
+    assert "hedge" in cats(tags, 1)
+
+
+def test_chunked_user_layers_do_not_duplicate_spans() -> None:
+    # several correction cues can match the same words; one span per category remains
+    tags = tag(conv("Hi", "Sorry! I apologize. Hope this helps!", "stop apologising, no more apologies"))
+    corr = tags.filter((pl.col("turn") == 2) & (pl.col("category") == "correction"))
+    starts = corr.select("start", "end").unique()
+    assert corr.select("start", "end", "target").is_duplicated().sum() == 0
+    for a in starts.iter_rows():
+        for b in starts.iter_rows():
+            assert a == b or a[1] <= b[0] or b[1] <= a[0]

@@ -85,6 +85,7 @@ _LAYER: dict[str, int] = {
 _EARLY = ("start", "first", "first2")
 _EARLY_CHARS = 400  # a layer of early-only cues is matched in this many characters
 _FIRST2_CHARS = 200  # "first two sentences" also admits a start within ~40 tokens
+_USER_CHUNK_CHARS = 4000  # user-turn layers are matched in chunks of this many regex chars
 
 
 def _rx(pattern: str) -> str:
@@ -153,6 +154,38 @@ def _find(
         pl.col("end").cast(pl.Int64),
         "hit",
     )
+
+
+def _chunks(cues: list[tuple[Cue, str]], limit: int | None) -> list[list[tuple[Cue, str]]]:
+    """Split one layer's cues into runs whose joined regex stays under ``limit`` chars.
+
+    A long alternation of loosely anchored patterns can thrash the regex engine's
+    lazy-DFA cache (the user-turn correction cues did: 1.8 s for one pass over 28k
+    turns against 0.1 s in two halves), so user layers are matched in chunks.
+    """
+    if limit is None:
+        return [cues]
+    out: list[list[tuple[Cue, str]]] = [[]]
+    size = 0
+    for cue, rx in cues:
+        if out[-1] and size + len(rx) > limit:
+            out.append([])
+            size = 0
+        out[-1].append((cue, rx))
+        size += len(rx)
+    return out
+
+
+def _drop_overlaps(found: pl.DataFrame) -> pl.DataFrame:
+    """Keep the leftmost (then longest) of overlapping same-category matches.
+
+    Within one regex pass matches never overlap; a layer matched in chunks
+    (:func:`_chunks`) can yield two overlapping spans of one category. Applied after
+    the context rules, so a match that a rule drops does not hide its neighbour.
+    """
+    ordered = found.sort("_rid", "category", "start", pl.col("end"), descending=[False, False, False, True])
+    prev_end = pl.col("end").cum_max().shift(1).over("_rid", "category")
+    return ordered.filter(prev_end.is_null() | (pl.col("start") >= prev_end))
 
 
 def _identify(found: pl.DataFrame, cues: list[tuple[Cue, str]]) -> pl.DataFrame:
@@ -495,14 +528,25 @@ def tag(
         # one lazy query per layer, collected together so polars can use all cores
         sub_df = base.filter(pl.col("role") == role).select("_rid", "_m")
         if role == "user":
-            # corrections, pushback and manipulation are rare: one pass over all user
-            # turns finds the few that need the per-layer passes
-            union = "|".join(rx for (r, _), cues in layers.items() if r == role for _, rx in cues)
-            if union:
-                sub_df = sub_df.filter(pl.col("_m").str.contains(union).fill_null(False))
+            # corrections, pushback and manipulation are rare: a cheap pass over all
+            # user turns (in chunks, see _chunks) finds the few that need the per-layer
+            # passes
+            mine_all = [cr for (r, _), cues in layers.items() if r == role for cr in cues]
+            hits = [
+                pl.col("_m").str.contains("|".join(rx for _, rx in chunk)).fill_null(False)
+                for chunk in _chunks(mine_all, _USER_CHUNK_CHARS)
+                if chunk
+            ]
+            if hits:
+                sub_df = sub_df.filter(pl.any_horizontal(hits))
         sub = sub_df.lazy()
         queries = []
-        mine = [(layer, cues) for (r, layer), cues in layers.items() if r == role]
+        mine = [
+            (layer, chunk)
+            for (r, layer), cues in layers.items()
+            if r == role
+            for chunk in _chunks(cues, _USER_CHUNK_CHARS if role == "user" else None)
+        ]
         for layer, cues in mine:
             early = all(c.position in _EARLY for c, _ in cues)
             queries.append(
@@ -528,6 +572,9 @@ def tag(
     flags = _user_flags(base, lex)
     no_rids = pl.Series([], dtype=pl.UInt32)
     user = _apply_rules(run("user"), cue_by_id, prev, flags, base, no_rids)
+    if user.height:
+        # user layers run in chunks: keep one of overlapping same-category matches
+        user = _drop_overlaps(user)
     pushback = (
         user.filter(pl.col("category") == "pushback")["_rid"].unique() if user.height else no_rids
     )
