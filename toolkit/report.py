@@ -108,7 +108,8 @@ def build_report(
     step: Callable[[str], None] = (
         progress if callable(progress) else _Progress(11, enabled=bool(progress))
     )
-    step(f"reading {source!r}")
+    given = source if isinstance(source, list | tuple) else [source]
+    step("reading " + ", ".join(str(g) for g in given))
     out_dir = Path(out)
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     personas = [persona] if isinstance(persona, str) else list(persona or [])
