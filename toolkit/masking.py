@@ -13,6 +13,8 @@ joined again; no Python loop runs over turns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 __all__ = ["FILL", "MASK_PATTERN", "SEP", "mask", "normalise", "split_matches"]
@@ -79,7 +81,9 @@ def mask(texts: pl.Series) -> pl.Series:
     [16, 30]
     """
     name = texts.name
-    norm = texts.cast(pl.String).to_frame("t").select(normalise(pl.col("t"))).to_series()
+    norm = _by_parts(
+        texts.cast(pl.String).to_frame("t"), lambda lf: lf.select(normalise(pl.col("t")))
+    ).to_series()
     df = norm.to_frame("t").with_row_index("_i")
     cand = df.filter(pl.col("t").str.contains_any(_TRIGGERS))
     if cand.height == 0:
@@ -87,12 +91,35 @@ def mask(texts: pl.Series) -> pl.Series:
     odd = pl.int_range(pl.len()) % 2 == 1
     n = pl.element().str.len_chars()
     blank = pl.lit(_FILLER).str.head(n).str.pad_end(n, FILL)
-    masked = cand.select(
-        split_matches(pl.col("t"), MASK_PATTERN)
-        .list.eval(pl.when(odd).then(blank).otherwise(pl.element()))
-        .list.join("")
+    masked = _by_parts(
+        cand,
+        lambda lf: lf.select(
+            split_matches(pl.col("t"), MASK_PATTERN)
+            .list.eval(pl.when(odd).then(blank).otherwise(pl.element()))
+            .list.join("")
+        ),
     ).to_series()
     return norm.scatter(cand["_i"], masked).alias(name)
+
+
+_PART_ROWS = 20_000  # below this many rows a frame is not split for parallel work
+
+
+def _by_parts(
+    df: pl.DataFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame]
+) -> pl.DataFrame:
+    """Run a row-wise ``query`` on contiguous row slices of ``df`` in parallel.
+
+    A single string expression runs on one thread; slicing the rows and collecting
+    the slices together lets polars use every core. The slices are concatenated in
+    order, so the result is the same as ``query(df.lazy()).collect()``.
+    """
+    parts = max(1, min(pl.thread_pool_size(), df.height // _PART_ROWS))
+    if parts == 1:
+        return query(df.lazy()).collect()
+    step = -(-df.height // parts)
+    lazies = [query(df.slice(i, step).lazy()) for i in range(0, df.height, step)]
+    return pl.concat(pl.collect_all(lazies), how="vertical")
 
 
 def split_matches(text: pl.Expr, pattern: str) -> pl.Expr:

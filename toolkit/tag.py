@@ -86,6 +86,7 @@ _EARLY = ("start", "first", "first2")
 _EARLY_CHARS = 400  # a layer of early-only cues is matched in this many characters
 _FIRST2_CHARS = 200  # "first two sentences" also admits a start within ~40 tokens
 _USER_CHUNK_CHARS = 4000  # user-turn layers are matched in chunks of this many regex chars
+_PART_ROWS = 20_000  # turns are matched in parallel row slices of at least this many
 
 
 def _rx(pattern: str) -> str:
@@ -184,8 +185,15 @@ def _drop_overlaps(found: pl.DataFrame) -> pl.DataFrame:
     the context rules, so a match that a rule drops does not hide its neighbour.
     """
     ordered = found.sort("_rid", "category", "start", pl.col("end"), descending=[False, False, False, True])
-    prev_end = pl.col("end").cum_max().shift(1).over("_rid", "category")
-    return ordered.filter(prev_end.is_null() | (pl.col("start") >= prev_end))
+    # the groups (_rid, category) are contiguous after the sort: number them, and a
+    # running max of (group << 32) + end gives the furthest end so far in the group
+    # without a window expression (``end`` < 2**32)
+    new = (pl.col("_rid") != pl.col("_rid").shift(1)).fill_null(True) | (
+        pl.col("category") != pl.col("category").shift(1)
+    ).fill_null(True)
+    group = new.cum_sum().cast(pl.Int64) * (1 << 32)
+    prev_end = (group + pl.col("end")).cum_max().shift(1) - group
+    return ordered.filter(new | (pl.col("start") >= prev_end))
 
 
 def _identify(found: pl.DataFrame, cues: list[tuple[Cue, str]]) -> pl.DataFrame:
@@ -226,19 +234,50 @@ def _identify(found: pl.DataFrame, cues: list[tuple[Cue, str]]) -> pl.DataFrame:
             parts.append(part.with_columns(cue_id.alias("cue_id")))
         return pl.concat(parts, how="vertical_relaxed") if parts else df
 
-    found = name(found, True)
-    rare = found.filter(pl.col("cue_id").is_null())
-    if rare.height:
-        found = pl.concat(
-            [found.filter(pl.col("cue_id").is_not_null()), name(rare.drop("category", "cue_id"), False)],
-            how="vertical_relaxed",
+    # The cue of a match depends on its matched text only: name each distinct text
+    # once (whole-match test, then the in-hit search for the rare rest) and join back.
+    hits = found.select("hit").unique()
+    whole = name(hits, True).select("hit", pl.col("category").alias("_c1"), pl.col("cue_id").alias("_q1"))
+    rare_hits = whole.filter(pl.col("_q1").is_null()).select("hit")
+    inner = (
+        name(rare_hits, False).select("hit", pl.col("category").alias("_c2"), pl.col("cue_id").alias("_q2"))
+        if rare_hits.height
+        else pl.DataFrame(schema={"hit": pl.String, "_c2": pl.String, "_q2": pl.String})
+    )
+    # Rows come out in the order the per-category partitions gave before: first the
+    # whole-matched rows, grouped by category in order of first appearance, then the
+    # rare rows grouped likewise (downstream tie-breaking depends on this order).
+    out = (
+        found.with_row_index("_i")
+        .join(whole, on="hit", how="left")
+        .join(inner, on="hit", how="left")
+        .with_columns(pl.col("_q1").is_null().alias("_rare"))
+        .with_columns(
+            pl.when(pl.col("_rare")).then(pl.col("_c2")).otherwise(pl.col("_c1")).alias("category"),
+            pl.when(pl.col("_rare")).then(pl.col("_q2")).otherwise(pl.col("_q1")).alias("cue_id"),
         )
-    return found.drop_nulls("cue_id").select("_rid", "start", "end", "hit", "cue_id", "category")
+        .with_columns(pl.col("_i").min().over("_rare", "category").alias("_g"))
+        .sort("_rare", "_g", "_i")
+    )
+    return out.drop_nulls("cue_id").select("_rid", "start", "end", "hit", "cue_id", "category")
 
 
-def _sentence_context(spans: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
-    """Add sentence index, last sentence index, same-sentence left/right context."""
-    rows = spans.select("_rid").unique()
+def _sentence_context(
+    spans: pl.DataFrame,
+    base: pl.DataFrame,
+    *,
+    sent_ids: frozenset[str] | None = None,
+    last_ids: frozenset[str] | None = None,
+) -> pl.DataFrame:
+    """Add sentence index, last sentence index, same-sentence left/right context.
+
+    Only the position rules read ``_sent`` and ``_last``: ``sent_ids`` and
+    ``last_ids`` (``None`` for all cues) name the cues that need them. ``_sent`` is
+    left null when no span's cue needs it; ``_last`` is null in turns without a span
+    whose cue needs it.
+    """
+    need_last = spans if last_ids is None else spans.filter(pl.col("cue_id").is_in(sorted(last_ids)))
+    rows = need_last.select("_rid").unique()
     last = (
         base.join(rows, on="_rid", how="semi")
         .select(
@@ -256,8 +295,13 @@ def _sentence_context(spans: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
         last, on="_rid", how="left"
     )
     prefix = pl.col("_m").str.head(pl.col("start"))
+    need_sent = sent_ids is None or spans["cue_id"].is_in(sorted(sent_ids)).any()
     return out.with_columns(
-        prefix.str.count_matches(SENTENCE_BOUNDARY).cast(pl.Int64).alias("_sent"),
+        (
+            prefix.str.count_matches(SENTENCE_BOUNDARY).cast(pl.Int64)
+            if need_sent
+            else pl.lit(None, pl.Int64)
+        ).alias("_sent"),
         prefix.str.tail(k)
         .str.replace(rf"(?s)^.*(?:{SENTENCE_BOUNDARY})", "")
         .alias("_left"),
@@ -419,8 +463,14 @@ def _correction_targets(
             ]
         ).list.drop_nulls()
 
+    def words_by(df: pl.DataFrame, key: str, col: str) -> pl.DataFrame:
+        # the word map depends on ``col`` only: run it once per distinct ``key``
+        cols = [key] if key == col else [key, col]
+        found = df.select(cols).unique(key).select(key, words(col).alias("target"))
+        return df.join(found, on=key, how="left")
+
     done: list[pl.DataFrame] = []
-    todo = corr.with_columns(words("hit").alias("target"))
+    todo = words_by(corr, "hit", "hit")
     done.append(todo.filter(pl.col("target").list.len() > 0))
     todo = todo.filter(pl.col("target").list.len() == 0)
     if todo.height:
@@ -433,7 +483,7 @@ def _correction_targets(
         todo = todo.with_columns(words(pl.col("_norm").str.slice(s0, s1 - s0)).alias("target"))
         done.append(todo.filter(pl.col("target").list.len() > 0).drop("_norm"))
         todo = todo.filter(pl.col("target").list.len() == 0)
-        todo = todo.with_columns(words("_norm").alias("target")).drop("_norm")
+        todo = words_by(todo.drop("target"), "_rid", "_norm").drop("_norm")
         done.append(todo.filter(pl.col("target").list.len() > 0))
         todo = todo.filter(pl.col("target").list.len() == 0)
     if todo.height:
@@ -524,6 +574,10 @@ def tag(
     for cues in layers.values():
         cues.sort(key=lambda cr: first_seen[cr[0].category])
 
+    # the position rules are the only readers of the sentence index (_sent, _last)
+    sent_ids = frozenset(c.id for c in lex.cues if c.position in ("start", "first", "first2", "last2"))
+    last_ids = frozenset(c.id for c in lex.cues if c.position == "last2")
+
     def run(role: str) -> pl.DataFrame:
         # one lazy query per layer, collected together so polars can use all cores
         sub_df = base.filter(pl.col("role") == role).select("_rid", "_m")
@@ -539,8 +593,11 @@ def tag(
             ]
             if hits:
                 sub_df = sub_df.filter(pl.any_horizontal(hits))
-        sub = sub_df.lazy()
-        queries = []
+        # contiguous row slices, matched in parallel and concatenated in order
+        n_parts = max(1, min(pl.thread_pool_size(), sub_df.height // _PART_ROWS))
+        step = max(1, -(-sub_df.height // n_parts))
+        subs = [sub_df.slice(i, step).lazy() for i in range(0, max(sub_df.height, 1), step)]
+        queries: list[pl.LazyFrame] = []
         mine = [
             (layer, chunk)
             for (r, layer), cues in layers.items()
@@ -549,25 +606,28 @@ def tag(
         ]
         for layer, cues in mine:
             early = all(c.position in _EARLY for c, _ in cues)
-            queries.append(
+            queries.extend(
                 _find(
                     sub,
                     cues,
                     prefilter=role == "assistant" and layer != 0,
                     head=_EARLY_CHARS if early else None,
                 )
+                for sub in subs
             )
         if not queries:
             return pl.DataFrame()
+        results = pl.collect_all(queries)
+        k = len(subs)
         found = pl.concat(
             [
-                _identify(f, cues)
-                for f, (_, cues) in zip(pl.collect_all(queries), mine, strict=True)
+                _identify(pl.concat(results[i * k : (i + 1) * k], how="vertical"), cues)
+                for i, (_, cues) in enumerate(mine)
             ]
         )
         if found.height == 0:
             return found
-        return _sentence_context(found, base)
+        return _sentence_context(found, base, sent_ids=sent_ids, last_ids=last_ids)
 
     flags = _user_flags(base, lex)
     no_rids = pl.Series([], dtype=pl.UInt32)
