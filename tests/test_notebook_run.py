@@ -1,9 +1,11 @@
 """Notebook helpers: the offline chart renderer and the headless notebook run."""
 
 import json
+import os
 from pathlib import Path
 
 import altair as alt
+import polars as pl
 import pytest
 
 from toolkit import notebook
@@ -31,12 +33,13 @@ def test_inline_renderer_sends_the_bundle_once(monkeypatch: pytest.MonkeyPatch) 
 def test_setup_enables_the_inline_renderer_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     before = alt.renderers.active
     try:
-        monkeypatch.delenv("TOOLKIT_CHARTS", raising=False)
-        notebook.setup()
-        assert alt.renderers.active == before
-        monkeypatch.setenv("TOOLKIT_CHARTS", "inline")
-        notebook.setup()
-        assert alt.renderers.active == "toolkit-inline"
+        with pl.Config():  # setup() changes global display options; restore them
+            monkeypatch.delenv("TOOLKIT_CHARTS", raising=False)
+            notebook.setup()
+            assert alt.renderers.active == before
+            monkeypatch.setenv("TOOLKIT_CHARTS", "inline")
+            notebook.setup()
+            assert alt.renderers.active == "toolkit-inline"
     finally:
         alt.renderers.enable(before)
 
@@ -47,6 +50,7 @@ def test_notebooks_command_runs_one_notebook_on_given_transcripts(tmp_path: Path
         ["notebooks", "--transcripts", str(plain), "--out", str(tmp_path), "--only", "02_tags"]
     )
     assert code == 0
+    assert "TOOLKIT_CHARTS" not in os.environ  # the kernel's setting does not leak
     assert sorted(p.name for p in tmp_path.iterdir()) == ["02_tags.html", "02_tags.ipynb"]
     executed = (tmp_path / "02_tags.ipynb").read_text(encoding="utf-8")
     assert str(plain.resolve()) in executed  # the parameter was injected

@@ -60,41 +60,63 @@ def run_notebooks(
     list of pathlib.Path
         The HTML files written.
     """
-    import nbformat
-    import papermill as pm
-    from nbconvert import HTMLExporter
-
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     books = sorted(notebook_dir().glob("[0-9][0-9]_*.ipynb"))
     if names:
         books = [b for b in books if b.stem in set(names)]
-    os.environ["TOOLKIT_CHARTS"] = "inline"
     written: list[Path] = []
     t0 = time.perf_counter()
-    for i, book in enumerate(books, 1):
-        declared = pm.inspect_notebook(str(book))
-        params: dict[str, Any] = {}
-        if transcripts is not None and "TRANSCRIPTS" in declared:
-            params["TRANSCRIPTS"] = str(Path(transcripts).resolve())
-        if persona and "PERSONA" in declared:
-            params["PERSONA"] = list(persona)
-        if progress:
-            took = time.perf_counter() - t0
-            print(f"[notebook {i}/{len(books)}] {book.name} ({took:.0f} s)", file=sys.stderr, flush=True)
-        target = out_dir / book.name
-        pm.execute_notebook(
-            str(book),
-            str(target),
-            parameters=params,
-            cwd=str(book.parent),
-            execution_timeout=timeout,
-            progress_bar=False,
-            kernel_name="python3",
-        )
-        nb = nbformat.read(target, as_version=4)
-        body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-        page = out_dir / f"{book.stem}.html"
-        page.write_text(body, encoding="utf-8")
-        written.append(page)
+    previous = os.environ.get("TOOLKIT_CHARTS")
+    os.environ["TOOLKIT_CHARTS"] = "inline"  # read by the kernels papermill starts
+    try:
+        for i, book in enumerate(books, 1):
+            written.append(_run_one(book, i, len(books), out_dir, transcripts, persona,
+                                    timeout, progress, t0))
+    finally:
+        if previous is None:
+            os.environ.pop("TOOLKIT_CHARTS", None)
+        else:
+            os.environ["TOOLKIT_CHARTS"] = previous
     return written
+
+
+def _run_one(
+    book: Path,
+    i: int,
+    n: int,
+    out_dir: Path,
+    transcripts: str | os.PathLike[str] | None,
+    persona: Sequence[str] | None,
+    timeout: int,
+    progress: bool,
+    t0: float,
+) -> Path:
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    declared = pm.inspect_notebook(str(book))
+    params: dict[str, Any] = {}
+    if transcripts is not None and "TRANSCRIPTS" in declared:
+        params["TRANSCRIPTS"] = str(Path(transcripts).resolve())
+    if persona and "PERSONA" in declared:
+        params["PERSONA"] = list(persona)
+    if progress:
+        took = time.perf_counter() - t0
+        print(f"[notebook {i}/{n}] {book.name} ({took:.0f} s)", file=sys.stderr, flush=True)
+    target = out_dir / book.name
+    pm.execute_notebook(
+        str(book),
+        str(target),
+        parameters=params,
+        cwd=str(book.parent),
+        execution_timeout=timeout,
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    nb = nbformat.read(target, as_version=4)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    page = out_dir / f"{book.stem}.html"
+    page.write_text(body, encoding="utf-8")
+    return page
