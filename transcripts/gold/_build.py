@@ -13,12 +13,17 @@ The sources are plain text written and labelled by hand, one conversation per bl
 A label line is ``+ category[/subtype][>target]: quote[ #n]``; ``quote`` must be an
 exact substring of the turn's text and ``#n`` picks its n-th occurrence.
 
-The dev/test split is drawn once, by conversation: sorted ids are shuffled with
-``random.Random(seed)`` and the first half is dev. ``seed`` is the first integer in
-``range(SEED_SEARCH)`` that minimises the dev/test imbalance of turn-level positives
-(see :func:`imbalance`; a deterministic stratification on the labels only). The result is frozen in ``gold.jsonl``: a conversation that
-already has a split there keeps it, so adding conversations never moves old ones
-(new ones are shuffled with the recorded seed and split in half).
+Two rounds (see SPLIT.md):
+
+* Round 1 (every source file except the hold-out ones): the dev/test split was drawn
+  once, by conversation: sorted ids shuffled with ``random.Random(seed)``, first half
+  dev. ``seed`` is the first integer in ``range(SEED_SEARCH)`` that minimises the
+  dev/test imbalance of turn-level positives (:func:`imbalance`; labels only). That
+  test half was scored once and is now spent: every round-1 conversation is ``dev``
+  and keeps its round-1 split in ``split_round1``.
+* Round 2 (``src/*holdout*.txt``): written and labelled by writers who never saw the
+  lexicon, frozen before the tagger ever ran on it; every conversation is ``test``.
+
 Run ``python transcripts/gold/_build.py`` then ``python transcripts/gold/_check.py``.
 """
 
@@ -79,27 +84,37 @@ def parse(path: Path) -> list[dict]:
 
 
 def main() -> None:
-    convs = [c for p in sorted((HERE / "src").glob("*.txt")) for c in parse(p)]
+    files = sorted((HERE / "src").glob("*.txt"))
+    convs = []
+    for p in files:
+        for c in parse(p):
+            c["round"] = 2 if "holdout" in p.stem else 1
+            convs.append(c)
     out = HERE / "gold.jsonl"
-    frozen: dict[str, str] = {}
+    round1: dict[str, str] = {}
     if out.exists():
         for line in out.read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
-            frozen[rec["conversation_id"]] = rec["split"]
+            if rec.get("round", 1) == 1:
+                round1[rec["conversation_id"]] = rec.get("split_round1", rec["split"])
     ids = sorted(c["conversation_id"] for c in convs)
     if len(set(ids)) != len(ids):
         raise SystemExit("duplicate conversation ids")
-    fresh = [i for i in ids if i not in frozen]
-    seed = choose_seed(convs, fresh) if not frozen else recorded_seed()
+    fresh = [c["conversation_id"] for c in convs if c["round"] == 1 and c["conversation_id"] not in round1]
+    fresh.sort()
+    seed = choose_seed(convs, fresh) if not round1 else recorded_seed()
     random.Random(seed).shuffle(fresh)
     half = (len(fresh) + 1) // 2
-    split = dict(frozen)
-    split.update({i: "dev" for i in fresh[:half]})
-    split.update({i: "test" for i in fresh[half:]})
+    round1.update({i: "dev" for i in fresh[:half]})
+    round1.update({i: "test" for i in fresh[half:]})
     lines = []
     for c in convs:
-        rec = {"conversation_id": c["conversation_id"], "split": split[c["conversation_id"]],
-               "persona": c["persona"], "turns": c["turns"]}
+        cid = c["conversation_id"]
+        rec = {"conversation_id": cid, "split": "test" if c["round"] == 2 else "dev",
+               "round": c["round"]}
+        if c["round"] == 1:
+            rec["split_round1"] = round1[cid]
+        rec.update({"persona": c["persona"], "turns": c["turns"]})
         lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {len(lines)} conversations to {out} (seed {seed})", file=sys.stderr)
