@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -154,3 +155,30 @@ def test_bad_lexicon_files_fail_clearly(tmp_path: Path, body: str, message: str)
 def test_capturing_groups_become_non_capturing() -> None:
     cue = Cue(id="x", category="hedge", subtype="a", pattern=r"(a|b)[(]\((c)")
     assert cue.regex() == r"(?i:(?:a|b)[(]\((?:c))"
+
+
+def test_word_lists_expand_in_own_and_extending_files(tmp_path) -> None:
+    # an extending file may use the bundled lists and its own; an unknown list is an error
+    p = tmp_path / "mine.toml"
+    p.write_text(
+        'version = "w-1"\n[words]\nfruit = \'\'\'apples?|pears?\'\'\'\n'
+        "[[cue]]\nid = \"boilerplate.fruit\"\ncategory = \"boilerplate\"\nsubtype = \"B9\"\n"
+        "pattern = '''\\bno more {WORD:fruit}\\b'''\npositive = [\"x\"]\nnegative = [\"y\"]\n"
+        "[[cue]]\nid = \"boilerplate.base_words\"\ncategory = \"boilerplate\"\nsubtype = \"B9\"\n"
+        "pattern = '''\\bzz (?:{WORD:slip_noun})\\b'''\npositive = [\"x\"]\nnegative = [\"y\"]\n",
+        encoding="utf-8",
+    )
+    lex = load_lexicon(p)
+    cues = {c.id: c for c in lex.cues}
+    fruit = re.compile(cues["boilerplate.fruit"].regex())
+    assert fruit.search("No more pears, please") and not fruit.search("no more plums")
+    base = re.compile(cues["boilerplate.base_words"].regex())
+    assert base.search("zz caveats") and not base.search("zz carrots")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        "[[cue]]\nid = \"b.x\"\ncategory = \"boilerplate\"\nsubtype = \"B9\"\n"
+        "pattern = '''{WORD:nope}'''\npositive = [\"x\"]\nnegative = [\"y\"]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="unknown word list 'nope'"):
+        load_lexicon(bad)

@@ -81,7 +81,8 @@ class Cue:
     pattern
         A regular expression in the common subset of Python ``re`` and the Rust
         ``regex`` crate (no look-around, no backreferences). ``{NAME}`` is replaced
-        by the persona names. Matched case-insensitively unless ``case_sensitive``.
+        by the persona names; ``{WORD:name}`` by the lexicon's ``[words]`` list of
+        that name (substituted when the file is parsed). Matched case-insensitively unless ``case_sensitive``.
     role
         ``"user"`` for user categories, else ``"assistant"``.
     position
@@ -187,6 +188,10 @@ class Lexicon:
         Regex: the previous user turn asked for the assistant's opinion.
     habitual
         Regex: a correction about a habit ("you keep ...").
+    words
+        Name -> regex alternation: named word lists that patterns use as
+        ``{WORD:name}`` (already substituted into ``cues``; kept so an extending
+        file can use the bundled lists).
     """
 
     version: str
@@ -195,6 +200,7 @@ class Lexicon:
     requested: dict[str, str] = field(default_factory=dict)
     opinion: str = ""
     habitual: str = ""
+    words: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Number of cues per category."""
@@ -250,6 +256,27 @@ def _as_tuple(v: object) -> tuple[str, ...]:
 _CUE_KEYS = {f for f in Cue.__dataclass_fields__} | {"literals"}
 
 
+_WORD_SLOT = re.compile(r"\{WORD:([A-Za-z_][A-Za-z0-9_]*)\}")
+_RULE_KEYS = ("pattern", "exclude_left", "exclude_right", "require_sentence", "require_turn")
+
+
+def _expand_words(raw: dict[str, object], words: dict[str, str], where: str) -> dict[str, object]:
+    """Replace ``{WORD:name}`` slots in a cue's pattern and rules by ``(?:list)``."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in words:
+            raise ValueError(f"{where}: cue {raw.get('id')!r} uses unknown word list {name!r}")
+        return f"(?:{words[name]})"
+
+    out = dict(raw)
+    for key in _RULE_KEYS:
+        val = out.get(key)
+        if isinstance(val, str):
+            out[key] = _WORD_SLOT.sub(sub, val)
+    return out
+
+
 def _parse_cue(raw: dict[str, object], where: str) -> Cue:
     unknown = set(raw) - _CUE_KEYS
     if unknown:
@@ -294,11 +321,15 @@ def _parse_cue(raw: dict[str, object], where: str) -> Cue:
     return cue
 
 
-def _parse(data: dict[str, object], where: str) -> Lexicon:
+def _parse(data: dict[str, object], where: str, words: dict[str, str] | None = None) -> Lexicon:
     raw_cues = data.get("cue", [])
     if not isinstance(raw_cues, list):
         raise ValueError(f"{where}: [[cue]] must be an array of tables")
-    cues = tuple(_parse_cue(c, where) for c in raw_cues)
+    own_words = data.get("words", {})
+    if not isinstance(own_words, dict) or not all(isinstance(v, str) for v in own_words.values()):
+        raise ValueError(f"{where}: [words] must be a table of strings")
+    all_words = {**(words or {}), **{str(k): str(v) for k, v in own_words.items()}}
+    cues = tuple(_parse_cue(_expand_words(c, all_words, where), where) for c in raw_cues)
     ids = [c.id for c in cues]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
@@ -317,6 +348,7 @@ def _parse(data: dict[str, object], where: str) -> Lexicon:
         requested=table("requested"),
         opinion=str(data.get("opinion", "")),
         habitual=str(data.get("habitual", "")),
+        words=all_words,
     )
 
 
@@ -378,7 +410,7 @@ def load_lexicon(path: str | Path | None = None, *, extend: bool | None = None) 
         data = tomllib.loads(p.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"cannot read lexicon {p}: {exc}") from None
-    own = _parse(data, str(p))
+    own = _parse(data, str(p), words=base.words)
     if extend is None:
         extend = not bool(data.get("replace", False))
     if not extend:
@@ -400,4 +432,5 @@ def load_lexicon(path: str | Path | None = None, *, extend: bool | None = None) 
         requested={**base.requested, **own.requested},
         opinion=own.opinion or base.opinion,
         habitual=own.habitual or base.habitual,
+        words={**base.words, **own.words},
     )
