@@ -39,7 +39,7 @@ def kappa(a: list[bool], b: list[bool]) -> float | None:
     n = len(a)
     if n == 0:
         return None
-    po = sum(x == y for x, y in zip(a, b)) / n
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
     pa, pb = sum(a) / n, sum(b) / n
     pe = pa * pb + (1 - pa) * (1 - pb)
     return None if pe == 1 else (po - pe) / (1 - pe)
@@ -58,8 +58,8 @@ def main() -> int:
         ]:
             print(f"{second.name}: conversations or texts differ from {first.name}", file=sys.stderr)
             return 1
-        for x, y in zip(c1, c2):
-            pairs.extend(zip(x["turns"], y["turns"]))
+        for x, y in zip(c1, c2, strict=True):
+            pairs.extend(zip(x["turns"], y["turns"], strict=True))
     rows = []
     for cat in CATEGORIES:
         role = "user" if cat in USER_CATEGORIES else "assistant"
@@ -76,7 +76,7 @@ def main() -> int:
         prec = sum(hit(y, s1) for y in s2) / len(s2) if s2 else None
         f1 = 2 * rec * prec / (rec + prec) if rec and prec else None
         k = kappa(a, b)
-        agree = sum(x == y for x, y in zip(a, b)) / len(a) if a else None
+        agree = sum(x == y for x, y in zip(a, b, strict=True)) / len(a) if a else None
         rows.append((cat, len(units), sum(a), sum(b), agree, k, f1))
     fmt = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
     table = "\n".join(
