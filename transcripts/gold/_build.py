@@ -13,16 +13,17 @@ The sources are plain text written and labelled by hand, one conversation per bl
 A label line is ``+ category[/subtype][>target]: quote[ #n]``; ``quote`` must be an
 exact substring of the turn's text and ``#n`` picks its n-th occurrence.
 
-Two rounds (see SPLIT.md):
+Rounds (see SPLIT.md). Only the newest round is ``test``; older ones are ``dev``.
 
 * Round 1 (every source file except the hold-out ones): the dev/test split was drawn
   once, by conversation: sorted ids shuffled with ``random.Random(seed)``, first half
   dev. ``seed`` is the first integer in ``range(SEED_SEARCH)`` that minimises the
   dev/test imbalance of turn-level positives (:func:`imbalance`; labels only). That
-  test half was scored once and is now spent: every round-1 conversation is ``dev``
-  and keeps its round-1 split in ``split_round1``.
-* Round 2 (``src/*holdout*.txt``): written and labelled by writers who never saw the
-  lexicon, frozen before the tagger ever ran on it; every conversation is ``test``.
+  test half was scored once and then spent; ``split_round1`` keeps it.
+* Round 2 (``src/3*_holdout_*.txt``) and round 3 (``src/4*_holdout_*.txt``): written and
+  labelled by writers who never saw the lexicon, frozen before the tagger ran on them.
+  A round is ``test`` while it is the newest; once scored and superseded it is ``dev``
+  and ``split_round<N>`` records that it was the test split of round N.
 
 Run ``python transcripts/gold/_build.py`` then ``python transcripts/gold/_check.py``.
 """
@@ -83,13 +84,23 @@ def parse(path: Path) -> list[dict]:
     return convs
 
 
+HOLDOUT_ROUND = {"3": 2, "4": 3}  # first character of a hold-out file's name -> round
+
+
+def round_of(path: Path) -> int:
+    if "holdout" not in path.stem:
+        return 1
+    return HOLDOUT_ROUND[path.name[0]]
+
+
 def main() -> None:
     files = sorted((HERE / "src").glob("*.txt"))
     convs = []
     for p in files:
         for c in parse(p):
-            c["round"] = 2 if "holdout" in p.stem else 1
+            c["round"] = round_of(p)
             convs.append(c)
+    newest = max(c["round"] for c in convs)
     out = HERE / "gold.jsonl"
     round1: dict[str, str] = {}
     if out.exists():
@@ -109,11 +120,12 @@ def main() -> None:
     round1.update({i: "test" for i in fresh[half:]})
     lines = []
     for c in convs:
-        cid = c["conversation_id"]
-        rec = {"conversation_id": cid, "split": "test" if c["round"] == 2 else "dev",
-               "round": c["round"]}
-        if c["round"] == 1:
+        cid, r = c["conversation_id"], c["round"]
+        rec = {"conversation_id": cid, "split": "test" if r == newest and r > 1 else "dev", "round": r}
+        if r == 1:
             rec["split_round1"] = round1[cid]
+        elif r < newest:
+            rec[f"split_round{r}"] = "test"
         rec.update({"persona": c["persona"], "turns": c["turns"]})
         lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

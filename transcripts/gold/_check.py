@@ -119,13 +119,24 @@ split is by conversation and is stored in each line's `split` field.
   round-1 test half is **spent**: since lexicon `default-2026.11.2` all 150 round-1
   conversations are `dev`, and the lexicon was re-tuned on them.
 
-## Round 2 (`test`, the held-out set)
+## Round 2 (`dev` since lexicon 2026.11.3; `split_round2` keeps its old role)
 
-- `src/30_holdout_a.txt` and `src/31_holdout_b.txt` were written and labelled under
-  `GUIDELINE.md` by two writers working apart, who read the guideline and the design
-  notes' category definitions but never saw the lexicon, the tagger's output or the
-  round-1 conversations. Every round-2 conversation is `test`.
-- The set was frozen (the hash below recorded) before the tagger ran on it.
+- `src/30_holdout_a.txt` and `src/31_holdout_b.txt` (93 conversations) were written and
+  labelled under `GUIDELINE.md` by two writers working apart, who read the guideline
+  and the design notes' category definitions but never saw the lexicon, the tagger's
+  output or the round-1 conversations. Frozen (SHA-256
+  `9407a9903fc69bd9e67458df9ab7f3bf964b7af10eff104ae8905bb41f78bf97`) before the tagger
+  ran on it, scored once with lexicon `default-2026.11.2` (README), then spent: lexicon
+  `default-2026.11.3` was tuned on rounds 1 and 2.
+- A second annotator labelled round 2 blind (`second/`); agreement is in
+  `AGREEMENT.md`.
+
+## Round 3 (`test`, the held-out set)
+
+- `src/40_holdout_c.txt` and `src/41_holdout_d.txt`, written the same way by two more
+  writers, on different themes (companion and coaching chats; work and expert chats).
+  Every round-3 conversation is `test`. Frozen (the hash below recorded and committed)
+  before the tagger ran on it.
 
 | split | conversations | assistant turns | user turns |
 |---|---|---|---|
