@@ -131,12 +131,22 @@ split is by conversation and is stored in each line's `split` field.
 - A second annotator labelled round 2 blind (`second/`); agreement is in
   `AGREEMENT.md`.
 
-## Round 3 (`test`, the held-out set)
+## Round 3 (`dev` since lexicon 2026.11.4; `split_round3` keeps its old role)
 
-- `src/40_holdout_c.txt` and `src/41_holdout_d.txt`, written the same way by two more
-  writers, on different themes (companion and coaching chats; work and expert chats).
-  Every round-3 conversation is `test`. Frozen (the hash below recorded and committed)
-  before the tagger ran on it.
+- `src/40_holdout_c.txt` and `src/41_holdout_d.txt` (77 conversations), written the same
+  way by two more writers on other themes (companion and coaching chats; work and
+  expert chats). Frozen (SHA-256
+  `a77f7ad95129c1b85e8dfa968ba6bf5e72f73d4d1bb0e2f796f5d3cbd9c1a399`) before the tagger
+  ran on it, scored once with lexicon `default-2026.11.3` (README), then spent: lexicon
+  `default-2026.11.4` was tuned on rounds 1 to 3.
+
+## Round 4 (`test`, the held-out set)
+
+- `src/50_holdout_e.txt` and `src/51_holdout_f.txt`, written the same way by two more
+  writers, on themes that stress the weakest categories (many kinds of user
+  correction; domains where assistants decline and disclaim). Every round-4
+  conversation is `test`. Frozen (the hash below recorded and committed) before the
+  tagger ran on it.
 
 | split | conversations | assistant turns | user turns |
 |---|---|---|---|
