@@ -164,6 +164,8 @@ class Cue:
                 return None
             names = "|".join(re.escape(p) for p in persona)
             pat = pat.replace(_NAME_SLOT, f"(?:{names})")
+        if self.role == "user":
+            pat = loose_apostrophes(pat)
         pat = ascii_boundaries(_non_capturing(pat), engine=engine)
         return f"(?:{pat})" if self.case_sensitive else f"(?i:{pat})"
 
@@ -208,6 +210,29 @@ class Lexicon:
         for c in self.cues:
             out[c.category] = out.get(c.category, 0) + 1
         return out
+
+
+_APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=(?:t|s|ve|m)\b)|(?<=you)'(?=re\b)|(?<=\(\?:)'(?=(?:s|ve|m|re)\b)")
+
+
+def loose_apostrophes(pat: str) -> str:
+    r"""Make the apostrophe of common contractions optional in a pattern.
+
+    Users type "dont", "youre", "thats", "im"; the user-turn cues are written with
+    apostrophes, so ``n't``, ``'s``, ``'ve``, ``'m`` and ``you're`` become ``n'?t``,
+    ``'?s`` and so on. ``'re``, ``'ll`` and ``'d`` stay strict elsewhere ("were",
+    "well", "ill" are words).
+
+    Examples
+    --------
+    >>> import re
+    >>> rx = loose_apostrophes(r"\bdon't (?:lecture|preach)\b|\byou're (?:hedging)\b")
+    >>> bool(re.search(rx, "dont lecture me")), bool(re.search(rx, "youre hedging"))
+    (True, True)
+    >>> bool(re.search(loose_apostrophes(r"\bwe're\b"), "were"))
+    False
+    """
+    return _APOSTROPHE.sub("'?", pat)
 
 
 def _non_capturing(pat: str) -> str:
