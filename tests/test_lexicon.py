@@ -182,3 +182,27 @@ def test_word_lists_expand_in_own_and_extending_files(tmp_path) -> None:
     )
     with pytest.raises(ValueError, match="unknown word list 'nope'"):
         load_lexicon(bad)
+
+
+def test_user_cues_accept_contractions_without_apostrophes() -> None:
+    # users type "dont" and "youre"; the lexicon's user cues are written with apostrophes
+    turns = pl.DataFrame(
+        {
+            "conversation_id": ["c"] * 6,
+            "conversation_index": [0] * 6,
+            "turn": list(range(6)),
+            "role": ["user", "assistant"] * 3,
+            "text": [
+                "Is the ladder safe?",
+                "It's important to note that I'm not an engineer. It might be safe.",
+                "dont lecture me",
+                "Fair. It's rated for 150 kg.",
+                "we were at the shop when it broke, so were the others",
+                "Then it was overloaded.",
+            ],
+        }
+    )
+    tags = tag(turns)
+    corrections = tags.filter(pl.col("category") == "correction")
+    assert corrections["turn"].to_list() == [2]
+    assert corrections["match"].to_list() == ["dont lecture me"]

@@ -20,8 +20,7 @@ Rounds (see SPLIT.md). Only the newest round is ``test``; older ones are ``dev``
   dev. ``seed`` is the first integer in ``range(SEED_SEARCH)`` that minimises the
   dev/test imbalance of turn-level positives (:func:`imbalance`; labels only). That
   test half was scored once and then spent; ``split_round1`` keeps it.
-* Round 2 (``src/3*_holdout_*.txt``), round 3 (``src/4*_holdout_*.txt``) and round 4
-  (``src/5*_holdout_*.txt``): written and
+* Rounds 2 to 5 (``src/3*_holdout_*.txt`` to ``src/6*_holdout_*.txt``): written and
   labelled by writers who never saw the lexicon, frozen before the tagger ran on them.
   A round is ``test`` while it is the newest; once scored and superseded it is ``dev``
   and ``split_round<N>`` records that it was the test split of round N.
@@ -85,7 +84,7 @@ def parse(path: Path) -> list[dict]:
     return convs
 
 
-HOLDOUT_ROUND = {"3": 2, "4": 3, "5": 4}  # first character of a hold-out file's name -> round
+HOLDOUT_ROUND = {"3": 2, "4": 3, "5": 4, "6": 5}  # first character of a hold-out file's name -> round
 
 
 def round_of(path: Path) -> int:

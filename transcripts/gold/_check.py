@@ -140,13 +140,22 @@ split is by conversation and is stored in each line's `split` field.
   ran on it, scored once with lexicon `default-2026.11.3` (README), then spent: lexicon
   `default-2026.11.4` was tuned on rounds 1 to 3.
 
-## Round 4 (`test`, the held-out set)
+## Round 4 (`dev` since lexicon 2026.11.5; `split_round4` keeps its old role)
 
-- `src/50_holdout_e.txt` and `src/51_holdout_f.txt`, written the same way by two more
-  writers, on themes that stress the weakest categories (many kinds of user
-  correction; domains where assistants decline and disclaim). Every round-4
-  conversation is `test`. Frozen (the hash below recorded and committed) before the
-  tagger ran on it.
+- `src/50_holdout_e.txt` and `src/51_holdout_f.txt` (76 conversations), written the same
+  way on themes that stress the weakest categories (many kinds of user correction;
+  domains where assistants decline and disclaim). Frozen (SHA-256
+  `060fdbfe38d35644bea34e77946719380586e62a56862a734e3397eb4efc2a2d`) before the tagger
+  ran on it, scored once with lexicon `default-2026.11.4` (README), then spent: lexicon
+  `default-2026.11.5` was tuned on rounds 1 to 4.
+
+## Round 5 (`test`, the held-out set)
+
+- `src/60_holdout_g.txt` (a representative slice of everyday assistant use) and
+  `src/61_holdout_h.txt` (the relationship-style dialogues this toolkit is for: a named
+  assistant with a mission, stories, corrections in real time, relapses), written the
+  same way by two more writers. Every round-5 conversation is `test`. Frozen (the hash
+  below recorded and committed) before the tagger ran on it.
 
 | split | conversations | assistant turns | user turns |
 |---|---|---|---|
