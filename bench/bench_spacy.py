@@ -68,7 +68,7 @@ def _user_categories() -> tuple[str, ...]:
                 return tuple(ast.literal_eval(node.value))
     except (OSError, SyntaxError, ValueError):
         pass
-    return ("correction", "manipulation", "pushback")  # as of lexicon default-2026.11.1
+    return ("correction", "manipulation", "pushback")  # as of schema 0.1
 
 
 USER_CATEGORIES = _user_categories()
@@ -151,9 +151,17 @@ def _boundaries_ok(s: str) -> bool:
     return True
 
 
-def pattern_phrases(pattern: str, *, persona: str = "Ember") -> set[str]:
-    """The literal strings a simple regex matches (a subset for complex ones)."""
+def pattern_phrases(
+    pattern: str, *, persona: str = "Ember", words: dict[str, str] | None = None
+) -> set[str]:
+    """The literal strings a simple regex matches (a subset for complex ones).
+
+    ``{NAME}`` is filled with ``persona`` and ``{WORD:name}`` with the lexicon's
+    ``[words]`` list of that name.
+    """
     pat = pattern.replace("{NAME}", f"(?:{re.escape(persona)})")
+    for name, alt in (words or {}).items():
+        pat = pat.replace("{WORD:" + name + "}", f"(?:{alt})")
     try:
         parsed = sre_parse.parse(pat)
     except re.error:
@@ -174,6 +182,7 @@ def lexicon_phrases(
 ) -> tuple[dict[str, dict[str, set[str]]], dict[str, int]]:
     """``{role: {category: phrases}}`` from the TOML lexicon, plus counts for the log."""
     data = tomllib.loads(path.read_text("utf-8"))
+    words = {str(k): str(v) for k, v in data.get("words", {}).items()}
     by_role: dict[str, dict[str, set[str]]] = {"user": {}, "assistant": {}}
     stats = {"cues": 0, "literal_cues": 0, "pattern_cues_used": 0, "skipped_cues": 0,
              "from_literals": 0, "from_patterns": 0}
@@ -188,7 +197,7 @@ def lexicon_phrases(
         elif cue.get("case_sensitive"):
             phrases = set()
         else:
-            phrases = pattern_phrases(str(cue["pattern"]), persona=persona)
+            phrases = pattern_phrases(str(cue["pattern"]), persona=persona, words=words)
             stats["from_patterns"] += len(phrases)
             stats["pattern_cues_used"] += bool(phrases)
         if not phrases:
