@@ -7,8 +7,8 @@ replacement keeps the number of characters (Python ``str`` indexing), so a chara
 offset found in the masked text points at the same place in the original text.
 
 Everything here is vectorised polars: each row is split around the masked spans in
-one regex pass (:func:`split_matches`), the odd pieces are blanked and the pieces
-joined again; no Python loop runs over turns.
+one regex pass, the match pieces are blanked and the pieces joined again; no Python
+loop runs over turns.
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ _QUOTED = r"\"[^\"\n]+\""
 
 MASK_PATTERN = "|".join([_CODE_FENCE, _INLINE_CODE, _BLOCK_QUOTE, _URL, _QUOTED])
 """What :func:`mask` blanks out (after :func:`normalise`)."""
-
-# cheap literal prefilter: a row without any of these has nothing to mask
-_TRIGGERS = ["`", "~~~", ">", "http", "www.", '"']
 
 _CURLY = ["\u2019", "\u2018", "\u02bc", "\u201c", "\u201d", "\u00ab", "\u00bb", SEP]
 _STRAIGHT = ["'", "'", "'", '"', '"', '"', '"', FILL]
@@ -81,25 +78,32 @@ def mask(texts: pl.Series) -> pl.Series:
     [16, 30]
     """
     name = texts.name
-    norm = _by_parts(
-        texts.cast(pl.String).to_frame("t"), lambda lf: lf.select(normalise(pl.col("t")))
-    ).to_series()
-    df = norm.to_frame("t").with_row_index("_i")
-    cand = df.filter(pl.col("t").str.contains_any(_TRIGGERS))
-    if cand.height == 0:
-        return norm.alias(name)
-    odd = pl.int_range(pl.len()) % 2 == 1
-    n = pl.element().str.len_chars()
+    return _by_parts(
+        texts.cast(pl.String).to_frame("t"),
+        lambda lf: lf.select(_blank_matches(normalise(pl.col("t")), MASK_PATTERN)),
+    ).to_series().alias(name)
+
+
+def _blank_matches(text: pl.Expr, pattern: str) -> pl.Expr:
+    """Overwrite every match of ``pattern`` with as many :data:`FILL` characters.
+
+    Each match is wrapped as ``SEP SEP SEP match SEP SEP`` and the string is split on
+    ``SEP SEP``: match pieces are exactly the pieces that start with :data:`SEP`
+    (the text itself has none), so they are blanked by an element-wise expression
+    and the pieces joined again.
+    """
+    el = pl.element()
+    is_match = el.str.starts_with(SEP)
+    # both branches of when/then are computed for every piece: the filler length is
+    # 0 for the (long) pieces between matches, so only matches cost a filler string
+    n = pl.when(is_match).then(el.str.len_chars().cast(pl.Int64) - 1).otherwise(0)
     blank = pl.lit(_FILLER).str.head(n).str.pad_end(n, FILL)
-    masked = _by_parts(
-        cand,
-        lambda lf: lf.select(
-            split_matches(pl.col("t"), MASK_PATTERN)
-            .list.eval(pl.when(odd).then(blank).otherwise(pl.element()))
-            .list.join("")
-        ),
-    ).to_series()
-    return norm.scatter(cand["_i"], masked).alias(name)
+    return (
+        text.str.replace_all(pattern, f"{SEP * 3}${{0}}{SEP * 2}")
+        .str.split(SEP * 2)
+        .list.eval(pl.when(is_match).then(blank).otherwise(el))
+        .list.join("")
+    )
 
 
 _PART_ROWS = 20_000  # below this many rows a frame is not split for parallel work

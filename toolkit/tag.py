@@ -11,6 +11,15 @@ Offsets are *character* offsets (Python ``str`` indexing) into the original ``te
 the masked copy has the same number of characters (:mod:`toolkit.masking`), and a
 match's position is the summed character length of the pieces the turn is split
 into around its matches, so bytes never enter the arithmetic.
+
+How the work is laid out (the regex passes dominate the time): the turns are masked
+once; each role's turns are cut into row slices and all of the role's passes run in
+one parallel collect (:func:`_collect_finds`), each pass but the assistant's first
+layer keeping only the turns its pattern matches at all; a match's text is sliced
+from the masked turn afterwards. A turn's columns are looked up by row number
+(``gather`` on ``_rid``, all columns in one chunk) instead of joined. No step relies
+on row order: the final sort fixes it, and when two cues of one category tag the
+same span, the cue listed first in the lexicon is kept.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from toolkit.lexicon import (
     default_lexicon,
     load_lexicon,
 )
-from toolkit.masking import FILL, mask, normalise, split_matches
+from toolkit.masking import FILL, _by_parts, mask, normalise, split_matches
 from toolkit.schema import SLIP_CATEGORIES, TAGS, TURNS, validate
 
 __all__ = ["SENTENCE_BOUNDARY", "TAG_COLUMNS", "tag"]
@@ -86,6 +95,10 @@ _EARLY = ("start", "first", "first2")
 _EARLY_CHARS = 400  # a layer of early-only cues is matched in this many characters
 _FIRST2_CHARS = 200  # "first two sentences" also admits a start within ~40 tokens
 _USER_CHUNK_CHARS = 4000  # user-turn layers are matched in chunks of this many regex chars
+# Assistant layers are matched whole up to this many regex chars, in chunks beyond:
+# the 2026.11.5 lexicon's first assistant layer (33k chars) overflowed the regex
+# engine's lazy-DFA cache, 5 s per 10k turns against 0.11 s in three chunks.
+_ASSISTANT_CHUNK_CHARS = 15_000
 _PART_ROWS = 20_000  # turns are matched in parallel row slices of at least this many
 
 
@@ -129,31 +142,28 @@ def _find(
     cumulative character lengths of the pieces give the offsets. ``prefilter``
     first keeps rows where ``str.contains`` finds a cue; ``head`` matches only the
     first ``head`` characters (for cues that may only fire early in the turn). Returns
-    ``_rid, start, end, hit``; :func:`_identify` names the cues.
+    ``_rid, start, end`` (the matched text is sliced from ``_m`` afterwards).
     """
     plain = "|".join(rx for _, rx in cues)
     text = pl.col("_m") if head is None else pl.col("_m").str.head(head)
     if prefilter:
         sub = sub.filter(text.str.contains(plain).fill_null(False))
-    odd = pl.int_range(pl.len()) % 2 == 1
-    found = (
-        sub.select("_rid", split_matches(text, plain).alias("_p"))
-        .filter(pl.col("_p").list.len() > 1)
-        .select(
-            "_rid",
-            pl.col("_p")
-            .list.eval(pl.element().str.len_chars().cum_sum().filter(odd))
-            .alias("end"),
-            pl.col("_p").list.eval(pl.element().filter(odd)).alias("hit"),
-        )
-        .explode(["end", "hit"])
+    pieces = sub.select("_rid", split_matches(text, plain).alias("_p")).filter(
+        pl.col("_p").list.len() > 1
     )
-
-    return found.select(
+    # flat piece lengths: a running sum restarted at each turn's first piece gives
+    # every piece's end; matches are the odd pieces (no per-list evaluation)
+    lens = pieces.select(
         "_rid",
-        (pl.col("end") - pl.col("hit").str.len_chars()).cast(pl.Int64).alias("start"),
-        pl.col("end").cast(pl.Int64),
-        "hit",
+        pl.col("_p").list.eval(pl.element().str.len_chars().cast(pl.Int64)).alias("_l"),
+        pl.int_ranges(0, pl.col("_p").list.len()).alias("_j"),
+    ).explode(["_l", "_j"])
+    total = pl.col("_l").cum_sum()
+    end = total - pl.when(pl.col("_j") == 0).then(total - pl.col("_l")).forward_fill()
+    return (
+        lens.with_columns(end.alias("end"))
+        .filter(pl.col("_j") % 2 == 1)
+        .select("_rid", (pl.col("end") - pl.col("_l")).alias("start"), "end")
     )
 
 
@@ -162,7 +172,9 @@ def _chunks(cues: list[tuple[Cue, str]], limit: int | None) -> list[list[tuple[C
 
     A long alternation of loosely anchored patterns can thrash the regex engine's
     lazy-DFA cache (the user-turn correction cues did: 1.8 s for one pass over 28k
-    turns against 0.1 s in two halves), so user layers are matched in chunks.
+    turns against 0.1 s in two halves), so user layers are matched in chunks, and
+    assistant layers once they pass ``_ASSISTANT_CHUNK_CHARS``. Cues of one
+    category in two chunks can match overlapping spans: :func:`_drop_overlaps`.
     """
     if limit is None:
         return [cues]
@@ -177,14 +189,20 @@ def _chunks(cues: list[tuple[Cue, str]], limit: int | None) -> list[list[tuple[C
     return out
 
 
-def _drop_overlaps(found: pl.DataFrame) -> pl.DataFrame:
+def _drop_overlaps(found: pl.DataFrame, rank: dict[str, int]) -> pl.DataFrame:
     """Keep the leftmost (then longest) of overlapping same-category matches.
 
-    Within one regex pass matches never overlap; a layer matched in chunks
+    Within one regex pass matches never overlap; a user layer matched in chunks
     (:func:`_chunks`) can yield two overlapping spans of one category. Applied after
     the context rules, so a match that a rule drops does not hide its neighbour.
+    Two cues of one category on the very same span: the cue that comes first in the
+    lexicon (``rank``: cue id -> position) wins, whatever the row order.
     """
-    ordered = found.sort("_rid", "category", "start", pl.col("end"), descending=[False, False, False, True])
+    ordered = found.with_columns(
+        pl.col("cue_id").replace_strict(rank, return_dtype=pl.Int64).alias("_rank")
+    ).sort(
+        "_rid", "category", "start", "end", "_rank", descending=[False, False, False, True, False]
+    )
     # the groups (_rid, category) are contiguous after the sort: number them, and a
     # running max of (group << 32) + end gives the furthest end so far in the group
     # without a window expression (``end`` < 2**32)
@@ -193,7 +211,34 @@ def _drop_overlaps(found: pl.DataFrame) -> pl.DataFrame:
     ).fill_null(True)
     group = new.cum_sum().cast(pl.Int64) * (1 << 32)
     prev_end = (group + pl.col("end")).cum_max().shift(1) - group
-    return ordered.filter(new | (pl.col("start") >= prev_end))
+    return ordered.filter(new | (pl.col("start") >= prev_end)).drop("_rank")
+
+
+def _leftmost_first(found: pl.DataFrame) -> pl.DataFrame:
+    """Resolve the matches of a layer matched in chunks as one regex pass would.
+
+    ``found`` has ``_rid, start, end`` and ``_alt`` (the cue's place in the layer's
+    alternation). In each turn, scanning left to right, the match that starts first
+    is kept (among those starting at one place, the earliest alternative) and every
+    match overlapping a kept one is dropped; then the scan goes on after it. A kept
+    match depends only on the kept matches before it, so "kept" is found by
+    repeating one vectorised step until nothing changes (as many steps as the
+    longest chain of overlapping matches).
+    """
+    df = found.sort("_rid", "start", "_alt")
+    first = (pl.col("_rid") != pl.col("_rid").shift(1)).fill_null(True)
+    df = df.with_columns((first.cum_sum().cast(pl.Int64) * (1 << 32)).alias("_g"), first.alias("_first"))
+    keep = pl.repeat(True, df.height, eager=True)
+    while True:
+        # furthest end of the kept matches before each row, in its own turn
+        prev_end = (pl.col("_g") + pl.when(keep).then(pl.col("end")).otherwise(0)).cum_max().shift(
+            1
+        ) - pl.col("_g")
+        now = df.select((pl.col("_first") | (pl.col("start") >= prev_end)).alias("k")).to_series()
+        if now.equals(keep):
+            break
+        keep = now
+    return df.filter(keep).drop("_g", "_first")
 
 
 def _identify(found: pl.DataFrame, cues: list[tuple[Cue, str]]) -> pl.DataFrame:
@@ -204,7 +249,9 @@ def _identify(found: pl.DataFrame, cues: list[tuple[Cue, str]]) -> pl.DataFrame:
     cue that matches it whole. This is found in two steps: the category (one whole-
     match test per category), then the cue within that category's partition. A cue
     whose boundary assertion needs the text around the hit fails the whole-match
-    test; such rare hits get the first cue found inside them.
+    test; such rare hits get the first cue found inside them. The cue of a match
+    depends on its matched text only, so each distinct text is named once and the
+    names are joined back (row order is not kept: :func:`tag` sorts at the end).
     """
     if found.height == 0:
         return found.with_columns(
@@ -234,32 +281,16 @@ def _identify(found: pl.DataFrame, cues: list[tuple[Cue, str]]) -> pl.DataFrame:
             parts.append(part.with_columns(cue_id.alias("cue_id")))
         return pl.concat(parts, how="vertical_relaxed") if parts else df
 
-    # The cue of a match depends on its matched text only: name each distinct text
-    # once (whole-match test, then the in-hit search for the rare rest) and join back.
     hits = found.select("hit").unique()
-    whole = name(hits, True).select("hit", pl.col("category").alias("_c1"), pl.col("cue_id").alias("_q1"))
-    rare_hits = whole.filter(pl.col("_q1").is_null()).select("hit")
-    inner = (
-        name(rare_hits, False).select("hit", pl.col("category").alias("_c2"), pl.col("cue_id").alias("_q2"))
-        if rare_hits.height
-        else pl.DataFrame(schema={"hit": pl.String, "_c2": pl.String, "_q2": pl.String})
+    whole = name(hits, True).select("hit", "category", "cue_id")
+    names = whole.filter(pl.col("cue_id").is_not_null())
+    rare_hits = whole.filter(pl.col("cue_id").is_null()).select("hit")
+    if rare_hits.height:
+        rare = name(rare_hits, False).select("hit", "category", "cue_id")
+        names = pl.concat([names, rare.filter(pl.col("cue_id").is_not_null())])
+    return found.join(names, on="hit", how="inner").select(
+        "_rid", "start", "end", "hit", "cue_id", "category"
     )
-    # Rows come out in the order the per-category partitions gave before: first the
-    # whole-matched rows, grouped by category in order of first appearance, then the
-    # rare rows grouped likewise (downstream tie-breaking depends on this order).
-    out = (
-        found.with_row_index("_i")
-        .join(whole, on="hit", how="left")
-        .join(inner, on="hit", how="left")
-        .with_columns(pl.col("_q1").is_null().alias("_rare"))
-        .with_columns(
-            pl.when(pl.col("_rare")).then(pl.col("_c2")).otherwise(pl.col("_c1")).alias("category"),
-            pl.when(pl.col("_rare")).then(pl.col("_q2")).otherwise(pl.col("_q1")).alias("cue_id"),
-        )
-        .with_columns(pl.col("_i").min().over("_rare", "category").alias("_g"))
-        .sort("_rare", "_g", "_i")
-    )
-    return out.drop_nulls("cue_id").select("_rid", "start", "end", "hit", "cue_id", "category")
 
 
 def _sentence_context(
@@ -273,43 +304,52 @@ def _sentence_context(
 
     Only the position rules read ``_sent`` and ``_last``: ``sent_ids`` and
     ``last_ids`` (``None`` for all cues) name the cues that need them. ``_sent`` is
-    left null when no span's cue needs it; ``_last`` is null in turns without a span
-    whose cue needs it.
+    null for spans whose cue does not need it; ``_last`` is null in turns without a
+    span whose cue needs it. ``_rid`` is the row number of ``base``, so the turn's
+    masked text is gathered by position (no join), and the left context is a
+    window of at most ``_FIRST_PERSON_CONTEXT`` characters (no copy of the prefix).
     """
     need_last = spans if last_ids is None else spans.filter(pl.col("cue_id").is_in(sorted(last_ids)))
-    rows = need_last.select("_rid").unique()
-    last = (
-        base.join(rows, on="_rid", how="semi")
-        .select(
-            "_rid",
-            pl.col("_m")
+    rows = need_last["_rid"].unique()
+    last = pl.repeat(None, base.height, dtype=pl.Int64, eager=True).alias("_last")
+    if rows.len():
+        counts = (
+            base["_m"]
+            .gather(rows)
             .str.strip_chars_end()
             .str.head(-1)
             .str.count_matches(SENTENCE_BOUNDARY)
             .cast(pl.Int64)
-            .alias("_last"),
         )
-    )
+        last = last.scatter(rows, counts)
     k = _FIRST_PERSON_CONTEXT
-    out = spans.join(base.select("_rid", "_m"), on="_rid", how="left").join(
-        last, on="_rid", how="left"
+    out = spans.with_columns(
+        base["_m"].gather(spans["_rid"]).alias("_m"),
+        last.gather(spans["_rid"]).alias("_last"),
     )
-    prefix = pl.col("_m").str.head(pl.col("start"))
-    need_sent = sent_ids is None or spans["cue_id"].is_in(sorted(sent_ids)).any()
-    return out.with_columns(
-        (
-            prefix.str.count_matches(SENTENCE_BOUNDARY).cast(pl.Int64)
-            if need_sent
-            else pl.lit(None, pl.Int64)
-        ).alias("_sent"),
-        prefix.str.tail(k)
+    need = pl.lit(True) if sent_ids is None else pl.col("cue_id").is_in(sorted(sent_ids))
+    left0 = (pl.col("start") - k).clip(lower_bound=0)
+    context = [
+        # the sentence index counts boundaries in the prefix; spans that do not need
+        # it get an empty prefix (head(0)) and a null
+        pl.when(need)
+        .then(
+            pl.col("_m")
+            .str.head(pl.when(need).then(pl.col("start")).otherwise(0))
+            .str.count_matches(SENTENCE_BOUNDARY)
+            .cast(pl.Int64)
+        )
+        .alias("_sent"),
+        pl.col("_m")
+        .str.slice(left0, pl.col("start") - left0)
         .str.replace(rf"(?s)^.*(?:{SENTENCE_BOUNDARY})", "")
         .alias("_left"),
         pl.col("_m")
         .str.slice(pl.col("end"), k)
         .str.replace(r"(?s)([.!?]+|\n).*$", "${1}")
         .alias("_right"),
-    ).drop("_m")
+    ]
+    return _by_parts(out, lambda lf: lf.with_columns(context).drop("_m"))
 
 
 def _position_ok(position: str) -> pl.Expr:
@@ -328,12 +368,13 @@ def _position_ok(position: str) -> pl.Expr:
     return pl.lit(True)
 
 
-def _user_flags(base: pl.DataFrame, lex: Lexicon) -> pl.DataFrame:
+def _user_flags(base: pl.DataFrame, lex: Lexicon) -> pl.LazyFrame:
     """Per user turn: did it ask for an opinion, and for which categories' content.
 
-    Returns ``_prev_rid`` (the user row), ``_opinion`` and ``_req_<category>``.
+    Returns (lazily, to be collected with the regex passes) ``_prev_rid`` (the user
+    row), ``_opinion`` and ``_req_<category>``.
     """
-    users = base.filter(pl.col("role") == "user").select(pl.col("_rid").alias("_prev_rid"), "_m")
+    users = base.lazy().filter(pl.col("role") == "user").select(pl.col("_rid").alias("_prev_rid"), "_m")
     cols = [
         (
             pl.col("_m").str.contains(_rx(f"(?i){lex.opinion}")).fill_null(False)
@@ -363,11 +404,18 @@ def _apply_rules(
     pushback_rids: pl.Series,
     correction_rids: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Drop matches that a cue's context rules exclude (one partition per cue)."""
+    """Drop matches that a cue's context rules exclude (one partition per cue).
+
+    ``prev`` and ``flags`` are dense per turn (see :func:`_dense`).
+    """
     if spans.height == 0:
         return spans
-    spans = spans.join(prev.select("_rid", "_prev_rid", "_prev_asst"), on="_rid", how="left").join(
-        flags, on="_prev_rid", how="left"
+    # ``prev`` and ``flags`` are dense (row i describes turn _rid == i): gather, no join
+    spans = spans.with_columns(
+        prev["_prev_rid"].gather(spans["_rid"]), prev["_prev_asst"].gather(spans["_rid"])
+    )
+    spans = spans.with_columns(
+        [flags[c].gather(spans["_prev_rid"]) for c in flags.columns if c != "_ord"]
     )
     kept: list[pl.DataFrame] = []
     sentence = pl.col("_left") + pl.col("hit") + pl.col("_right")
@@ -387,7 +435,7 @@ def _apply_rules(
         if cue.require_sentence:
             drop.append(~sentence.str.contains(_rx(f"(?i){cue.require_sentence}")))
         if cue.require_turn:
-            part = part.join(base.select("_rid", pl.col("_m").alias("_mt")), on="_rid", how="left")
+            part = part.with_columns(base["_m"].gather(part["_rid"]).alias("_mt"))
             drop.append(~pl.col("_mt").str.contains(_rx(f"(?i){cue.require_turn}")))
         if cue.skip_code:
             drop.append(sentence.str.contains(FILL, literal=True))
@@ -412,27 +460,56 @@ def _apply_rules(
     return pl.concat(kept, how="vertical")
 
 
-def _previous_turns(base: pl.DataFrame) -> pl.DataFrame:
-    """For every row: the row id of the previous user and previous assistant turn."""
-    ordered = base.select("_rid", "conversation_id", "conversation_index", "turn", "role").sort(
-        "conversation_index", "conversation_id", "turn", "_rid"
+def _previous_turns(base: pl.DataFrame) -> pl.LazyFrame:
+    """For every row: the row id of the previous user and previous assistant turn.
+
+    Lazy, to be collected with the regex passes. After sorting by conversation and
+    turn, a running "last row of this role" is kept only when it lies in the same
+    conversation (at or after the conversation's first row): no window expression.
+    """
+    pos = pl.int_range(pl.len(), dtype=pl.Int64)
+    first = (
+        (pl.col("conversation_index") != pl.col("conversation_index").shift(1))
+        | (pl.col("conversation_id") != pl.col("conversation_id").shift(1))
+    ).fill_null(True)
+
+    def last_before(role: str) -> pl.Expr:
+        mine = pl.col("role") == role
+        rid = pl.when(mine).then(pl.col("_rid")).shift(1).forward_fill()
+        at = pl.when(mine).then(pos).shift(1).forward_fill()
+        return pl.when(at >= pl.col("_start")).then(rid)
+
+    return (
+        base.lazy()
+        .select("_rid", "conversation_id", "conversation_index", "turn", "role")
+        .sort("conversation_index", "conversation_id", "turn", "_rid")
+        .with_columns(pl.when(first).then(pos).forward_fill().alias("_start"))
+        .select(
+            "_rid",
+            last_before("user").alias("_prev_rid"),
+            last_before("assistant").alias("_prev_asst"),
+        )
     )
-    conv = ["conversation_index", "conversation_id"]
-    return ordered.select(
-        "_rid",
-        pl.when(pl.col("role") == "user")
-        .then(pl.col("_rid"))
-        .shift(1)
-        .forward_fill()
-        .over(conv)
-        .alias("_prev_rid"),
-        pl.when(pl.col("role") == "assistant")
-        .then(pl.col("_rid"))
-        .shift(1)
-        .forward_fill()
-        .over(conv)
-        .alias("_prev_asst"),
+
+
+def _dense(df: pl.DataFrame, n: int) -> pl.DataFrame:
+    """``df`` keyed by ``_rid`` as ``n`` rows where row ``i`` is turn ``_rid == i``.
+
+    Turns missing from ``df`` get nulls; ``_ord`` is ``df``'s own row order. Looking
+    a turn up is then a ``gather`` instead of a join.
+    """
+    rid = df["_rid"]
+    cols = {
+        c: pl.repeat(None, n, dtype=df.schema[c], eager=True).alias(c).scatter(rid, df[c])
+        for c in df.columns
+        if c != "_rid"
+    }
+    order = (
+        pl.repeat(None, n, dtype=pl.UInt32, eager=True)
+        .alias("_ord")
+        .scatter(rid, pl.int_range(0, df.height, dtype=pl.UInt32, eager=True))
     )
+    return pl.DataFrame({**cols, "_ord": order})
 
 
 def _correction_targets(
@@ -450,23 +527,33 @@ def _correction_targets(
         return corr.with_columns(pl.lit(None, pl.String).alias("target"))
     cats = list(lex.targets)
 
-    def words(col: str | pl.Expr) -> pl.Expr:
-        expr = pl.col(col) if isinstance(col, str) else col
+    union = _rx("(?i)(?:" + "|".join(f"(?:{lex.targets[c]})" for c in cats) + ")")
+
+    def tagged(df: pl.DataFrame, src: pl.Expr) -> pl.DataFrame:
+        # ``target``: the categories whose words occur in ``src`` (in ``cats`` order);
+        # one union pass first, the per-category tests only where it matches
+        df = df.with_columns(src.alias("_src"))
+        none = pl.lit([], pl.List(pl.String)).alias("target")
         if not cats:
-            return pl.lit([], pl.List(pl.String))
-        return pl.concat_list(
+            return df.with_columns(none).drop("_src")
+        found = pl.concat_list(
             [
-                pl.when(expr.str.contains(_rx(f"(?i){lex.targets[c]}")))
+                pl.when(pl.col("_src").str.contains(_rx(f"(?i){lex.targets[c]}")))
                 .then(pl.lit(c))
                 .otherwise(pl.lit(None, pl.String))
                 for c in cats
             ]
         ).list.drop_nulls()
+        df = _by_parts(
+            df, lambda lf: lf.with_columns(pl.col("_src").str.contains(union).fill_null(False).alias("_hit"))
+        )
+        yes = _by_parts(df.filter("_hit"), lambda lf: lf.with_columns(found.alias("target")))
+        return pl.concat([yes, df.filter(~pl.col("_hit")).with_columns(none)]).drop("_src", "_hit")
 
     def words_by(df: pl.DataFrame, key: str, col: str) -> pl.DataFrame:
         # the word map depends on ``col`` only: run it once per distinct ``key``
         cols = [key] if key == col else [key, col]
-        found = df.select(cols).unique(key).select(key, words(col).alias("target"))
+        found = tagged(df.select(cols).unique(key), pl.col(col)).select(key, "target")
         return df.join(found, on=key, how="left")
 
     done: list[pl.DataFrame] = []
@@ -474,20 +561,21 @@ def _correction_targets(
     done.append(todo.filter(pl.col("target").list.len() > 0))
     todo = todo.filter(pl.col("target").list.len() == 0)
     if todo.height:
-        norm = base.join(todo.select("_rid").unique(), on="_rid", how="semi").select(
-            "_rid", normalise(pl.col("text")).alias("_norm")
+        rids = todo["_rid"].unique()
+        norm = pl.DataFrame({"_rid": rids, "_norm": base["text"].gather(rids)}).with_columns(
+            normalise(pl.col("_norm"))
         )
-        todo = todo.join(norm, on="_rid", how="left")
+        todo = todo.drop("target").join(norm, on="_rid", how="left")
         s0 = pl.col("start") - pl.col("_left").str.len_chars()
         s1 = pl.col("end") + pl.col("_right").str.len_chars()
-        todo = todo.with_columns(words(pl.col("_norm").str.slice(s0, s1 - s0)).alias("target"))
+        todo = tagged(todo, pl.col("_norm").str.slice(s0, s1 - s0))
         done.append(todo.filter(pl.col("target").list.len() > 0).drop("_norm"))
         todo = todo.filter(pl.col("target").list.len() == 0)
         todo = words_by(todo.drop("target"), "_rid", "_norm").drop("_norm")
         done.append(todo.filter(pl.col("target").list.len() > 0))
         todo = todo.filter(pl.col("target").list.len() == 0)
     if todo.height:
-        todo = todo.join(prev.select("_rid", "_prev_asst"), on="_rid", how="left")
+        todo = todo.with_columns(prev["_prev_asst"].gather(todo["_rid"]))
         slips = (
             asst.filter(pl.col("category").is_in(list(SLIP_CATEGORIES)))
             .join(todo.select(pl.col("_prev_asst").alias("_rid")).unique(), on="_rid", how="semi")
@@ -501,6 +589,125 @@ def _correction_targets(
         )
         done.append(todo.drop("_prev_asst", "_prev_cat"))
     return pl.concat(done, how="vertical").explode("target")
+
+
+def _slices(df: pl.DataFrame) -> list[pl.LazyFrame]:
+    """Contiguous row slices of ``df`` (one per thread when it is large enough)."""
+    n_parts = max(1, min(pl.thread_pool_size(), df.height // _PART_ROWS))
+    step = max(1, -(-df.height // n_parts))
+    return [df.slice(i, step).lazy() for i in range(0, max(df.height, 1), step)]
+
+
+_Plan = list[tuple[int, list[tuple[Cue, str]]]]
+
+
+def _collect_finds(
+    base: pl.DataFrame, plans: dict[str, _Plan], extra: Sequence[pl.LazyFrame] = ()
+) -> tuple[dict[str, pl.DataFrame], list[pl.DataFrame]]:
+    """Run every regex pass of a role in one parallel collect and name the cues.
+
+    ``plans`` maps a role to its passes (layer, cues). Each role's turns are cut into
+    row slices; one lazy query per slice holds all the role's passes (tagged with
+    the pass number ``_k``), so polars runs the slices on all cores. Every pass but
+    the assistant's first layer starts with a cheap ``contains`` of its own pattern
+    (corrections, pushback, manipulation, sycophancy... are rare in real
+    transcripts), so its offsets are only computed in the turns it matches. Returns
+    per role the spans ``_rid, start, end, hit, cue_id, category`` (row order not
+    meaningful), and the ``extra`` queries, collected with the first role's passes
+    (one collect per role: all passes at once raise the peak memory).
+    """
+    queries: list[pl.LazyFrame] = []
+    owners: list[str] = []
+    for role, plan in plans.items():
+        if not plan:
+            continue
+        sub_df = base.filter(pl.col("role") == role).select("_rid", "_m")
+        # early-only cues are matched in the first characters only: decided per user
+        # chunk (as ever), per whole assistant layer (so chunking keeps its result)
+        late = {layer for layer, cues in plan for c, _ in cues if c.position not in _EARLY}
+        for sub in _slices(sub_df):
+            parts = [
+                _find(
+                    sub,
+                    cues,
+                    prefilter=role == "user" or layer != 0,
+                    head=_EARLY_CHARS
+                    if all(c.position in _EARLY for c, _ in cues)
+                    and (role == "user" or layer not in late)
+                    else None,
+                ).with_columns(pl.lit(k, pl.Int32).alias("_k"))
+                for k, (layer, cues) in enumerate(plan)
+            ]
+            queries.append(pl.concat(parts, how="vertical"))
+            owners.append(role)
+    results: list[pl.DataFrame] = []
+    extras: list[pl.DataFrame] = []
+    pending = list(extra)
+    for role in plans:
+        mine_q = [q for q, o in zip(queries, owners, strict=True) if o == role]
+        if mine_q or pending:
+            got = pl.collect_all([*mine_q, *pending])
+            results.extend(got[: len(mine_q)])
+            extras.extend(got[len(mine_q) :])
+            pending = []
+    out: dict[str, pl.DataFrame] = {}
+    for role, plan in plans.items():
+        mine = [r for r, o in zip(results, owners, strict=True) if o == role]
+        if not mine:
+            out[role] = _identify(
+                pl.DataFrame(schema={"_rid": pl.UInt32, "start": pl.Int64, "end": pl.Int64, "hit": pl.String}),
+                [],
+            )
+            continue
+        found = pl.concat(mine, how="vertical")
+        found = found.with_columns(
+            base["_m"]
+            .gather(found["_rid"])
+            .str.slice(found["start"], found["end"] - found["start"])
+            .alias("hit")
+        )
+        named = [
+            _identify(part.drop("_k"), plan[int(str(k))][1]).with_columns(
+                pl.lit(plan[int(str(k))][0], pl.Int32).alias("_layer")
+            )
+            for (k,), part in found.partition_by("_k", as_dict=True).items()
+        ]
+        named = _resolve_chunked(named, plan) if role == "assistant" else named
+        out[role] = (
+            pl.concat(named, how="vertical").drop("_layer")
+            if named
+            else _identify(found.drop("_k"), [])
+        )
+    return out, extras
+
+
+def _resolve_chunked(named: list[pl.DataFrame], plan: _Plan) -> list[pl.DataFrame]:
+    """For assistant layers matched in chunks, keep what one pass would have kept.
+
+    ``named`` are the named matches per pass (with ``_layer``). A layer in one pass
+    is left alone; the matches of a chunked layer are merged and resolved by
+    :func:`_leftmost_first` in the layer's alternation order (its chunks in order).
+    """
+    chunked = {layer for layer, _ in plan if sum(1 for ly, _ in plan if ly == layer) > 1}
+    if not chunked:
+        return named
+    alt = {
+        (layer, cue.id): i
+        for layer in chunked
+        for i, (cue, _) in enumerate(cr for ly, cues in plan if ly == layer for cr in cues)
+    }
+    keep = [part for part in named if part.height and part["_layer"][0] not in chunked]
+    for layer in sorted(chunked):
+        parts = [part for part in named if part.height and part["_layer"][0] == layer]
+        if not parts:
+            continue
+        merged = pl.concat(parts, how="vertical")
+        ranks = {cid: i for (ly, cid), i in alt.items() if ly == layer}
+        merged = merged.with_columns(
+            pl.col("cue_id").replace_strict(ranks, return_dtype=pl.Int64).alias("_alt")
+        )
+        keep.append(_leftmost_first(merged).drop("_alt"))
+    return keep
 
 
 def tag(
@@ -560,8 +767,10 @@ def tag(
     base = turns.select(
         "conversation_id", "conversation_index", "turn", "role", "text"
     ).with_row_index("_rid")
-    base = base.with_columns(mask(base["text"]).alias("_m"))
-    prev = _previous_turns(base)
+    # one chunk per column: the turn of a span is looked up by row number (``gather``),
+    # which is slow across many chunks (a parquet file gives one per row group)
+    base = base.rechunk()
+    base = base.with_columns(mask(base["text"]).alias("_m")).rechunk()
 
     cue_by_id = {c.id: c for c in lex.cues}
     layers: dict[tuple[str, int], list[tuple[Cue, str]]] = {}
@@ -578,63 +787,29 @@ def tag(
     sent_ids = frozenset(c.id for c in lex.cues if c.position in ("start", "first", "first2", "last2"))
     last_ids = frozenset(c.id for c in lex.cues if c.position == "last2")
 
-    def run(role: str) -> pl.DataFrame:
-        # one lazy query per layer, collected together so polars can use all cores
-        sub_df = base.filter(pl.col("role") == role).select("_rid", "_m")
-        if role == "user":
-            # corrections, pushback and manipulation are rare: a cheap pass over all
-            # user turns (in chunks, see _chunks) finds the few that need the per-layer
-            # passes
-            mine_all = [cr for (r, _), cues in layers.items() if r == role for cr in cues]
-            hits = [
-                pl.col("_m").str.contains("|".join(rx for _, rx in chunk)).fill_null(False)
-                for chunk in _chunks(mine_all, _USER_CHUNK_CHARS)
-                if chunk
-            ]
-            if hits:
-                sub_df = sub_df.filter(pl.any_horizontal(hits))
-        # contiguous row slices, matched in parallel and concatenated in order
-        n_parts = max(1, min(pl.thread_pool_size(), sub_df.height // _PART_ROWS))
-        step = max(1, -(-sub_df.height // n_parts))
-        subs = [sub_df.slice(i, step).lazy() for i in range(0, max(sub_df.height, 1), step)]
-        queries: list[pl.LazyFrame] = []
-        mine = [
+    plans: dict[str, _Plan] = {
+        role: [
             (layer, chunk)
             for (r, layer), cues in layers.items()
             if r == role
-            for chunk in _chunks(cues, _USER_CHUNK_CHARS if role == "user" else None)
+            for chunk in _chunks(cues, _USER_CHUNK_CHARS if role == "user" else _ASSISTANT_CHUNK_CHARS)
         ]
-        for layer, cues in mine:
-            early = all(c.position in _EARLY for c, _ in cues)
-            queries.extend(
-                _find(
-                    sub,
-                    cues,
-                    prefilter=role == "assistant" and layer != 0,
-                    head=_EARLY_CHARS if early else None,
-                )
-                for sub in subs
-            )
-        if not queries:
-            return pl.DataFrame()
-        results = pl.collect_all(queries)
-        k = len(subs)
-        found = pl.concat(
-            [
-                _identify(pl.concat(results[i * k : (i + 1) * k], how="vertical"), cues)
-                for i, (_, cues) in enumerate(mine)
-            ]
-        )
-        if found.height == 0:
-            return found
-        return _sentence_context(found, base, sent_ids=sent_ids, last_ids=last_ids)
+        for role in ("user", "assistant")
+    }
+    found, (prev, flags) = _collect_finds(base, plans, [_previous_turns(base), _user_flags(base, lex)])
+    prev, flags = _dense(prev, base.height), _dense(flags.rename({"_prev_rid": "_rid"}), base.height)
+    ctx = {
+        role: _sentence_context(f, base, sent_ids=sent_ids, last_ids=last_ids) if f.height else f
+        for role, f in found.items()
+    }
+    del found
 
-    flags = _user_flags(base, lex)
     no_rids = pl.Series([], dtype=pl.UInt32)
-    user = _apply_rules(run("user"), cue_by_id, prev, flags, base, no_rids)
+    rank = {c.id: i for i, c in enumerate(lex.cues)}
+    user = _apply_rules(ctx["user"], cue_by_id, prev, flags, base, no_rids)
     if user.height:
         # user layers run in chunks: keep one of overlapping same-category matches
-        user = _drop_overlaps(user)
+        user = _drop_overlaps(user, rank)
     pushback = (
         user.filter(pl.col("category") == "pushback")["_rid"].unique() if user.height else no_rids
     )
@@ -643,7 +818,9 @@ def tag(
         if user.height
         else no_rids
     )
-    asst = _apply_rules(run("assistant"), cue_by_id, prev, flags, base, pushback, corrected)
+    asst = _apply_rules(ctx["assistant"], cue_by_id, prev, flags, base, pushback, corrected)
+    del ctx
+    base = base.drop("_m")
 
     if asst.height:
         req = [
@@ -674,15 +851,36 @@ def tag(
         return _empty()
     cols = ["_rid", "start", "end", "category", "cue_id", "target", "task_requested"]
     spans = pl.concat([f.select(cols) for f in frames], how="vertical_relaxed")
-    out = spans.join(base.drop("_m"), on="_rid", how="left").with_columns(
-        pl.col("cue_id")
-        .replace_strict({c.id: c.full_subtype for c in lex.cues}, return_dtype=pl.String)
-        .alias("subtype"),
-        pl.col("text").str.slice(pl.col("start"), pl.col("end") - pl.col("start")).alias("match"),
-        pl.lit(lex.version).alias("lexicon_version"),
-        pl.lit("lexicon").alias("layer"),
+    return _finish(spans, base, prev["_ord"], lex)
+
+
+def _finish(spans: pl.DataFrame, base: pl.DataFrame, order: pl.Series, lex: Lexicon) -> pl.DataFrame:
+    """Attach the turn columns (gathered by row number), subtype and match; sort.
+
+    ``order`` is each turn's rank by (conversation_index, conversation_id, turn,
+    _rid). The sort keys (rank, start, category, target) are unique per span;
+    ``end`` and ``cue_id`` only break ties that a malformed frame could leave, so
+    the order never depends on how the spans were found.
+    """
+    rid = spans["_rid"]
+    spans = spans.with_columns(order.gather(rid).alias("_ord"))
+    out = (
+        spans.with_columns(
+            [base[c].gather(rid) for c in ("conversation_id", "conversation_index", "turn", "role")]
+        )
+        .with_columns(
+            base["text"]
+            .gather(rid)
+            .str.slice(spans["start"], spans["end"] - spans["start"])
+            .alias("match"),
+            pl.col("cue_id")
+            .replace_strict({c.id: c.full_subtype for c in lex.cues}, return_dtype=pl.String)
+            .alias("subtype"),
+            pl.lit(lex.version).alias("lexicon_version"),
+            pl.lit("lexicon").alias("layer"),
+        )
     )
-    out = out.sort("conversation_index", "conversation_id", "turn", "start", "category", "target")
+    out = out.sort("_ord", "start", "category", "target", "end", "cue_id")
     return validate(out.select(TAG_COLUMNS), TAGS, "TAGS").select(
         [pl.col(c).cast(t) for c, t in {**TAGS, **_EXTRA}.items()]
     )
