@@ -155,7 +155,9 @@ split is by conversation and is stored in each line's `split` field.
   `src/61_holdout_h.txt` (the relationship-style dialogues this toolkit is for: a named
   assistant with a mission, stories, corrections in real time, relapses), written the
   same way by two more writers. Every round-5 conversation is `test`. Frozen (the hash
-  below recorded and committed) before the tagger ran on it.
+  below recorded and committed) before the tagger ran on it, and scored once with
+  lexicon `default-2026.11.5` (README). Any later lexicon version that is tuned on it
+  must be scored on a new round.
 
 | split | conversations | assistant turns | user turns |
 |---|---|---|---|
