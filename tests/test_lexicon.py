@@ -206,3 +206,10 @@ def test_user_cues_accept_contractions_without_apostrophes() -> None:
     corrections = tags.filter(pl.col("category") == "correction")
     assert corrections["turn"].to_list() == [2]
     assert corrections["match"].to_list() == ["dont lecture me"]
+
+
+def test_word_lists_must_be_strings(tmp_path) -> None:
+    bad = tmp_path / "bad_words.toml"
+    bad.write_text("[words]\nfruit = 3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[words\] must be a table of strings"):
+        load_lexicon(bad)
